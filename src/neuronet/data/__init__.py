@@ -1,0 +1,13 @@
+"""Data sets, file formats and preprocessing."""
+from . import augment, graphs, idx, mnist, preprocessing, text, toy
+from .graphs import *  # noqa: F401,F403
+from .idx import *  # noqa: F401,F403
+from .mnist import *  # noqa: F401,F403
+from .preprocessing import *  # noqa: F401,F403
+from .text import *  # noqa: F401,F403
+from .toy import *  # noqa: F401,F403
+
+__all__ = ["augment"]
+for _m in (graphs, idx, mnist, preprocessing, text, toy):
+    __all__ += list(_m.__all__)
+del _m

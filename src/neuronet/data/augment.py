@@ -1,0 +1,2 @@
+"""Augmentation (issue 4)."""
+__all__: list[str] = []

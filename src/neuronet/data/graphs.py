@@ -1,0 +1,2 @@
+"""TU graph data sets (issue 4)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""IDX format (issue 3)."""
+__all__: list[str] = []

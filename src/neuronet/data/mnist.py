@@ -1,0 +1,2 @@
+"""MNIST and Fashion-MNIST (issue 3)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Standardizer (issue 3)."""
+__all__: list[str] = []

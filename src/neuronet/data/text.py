@@ -1,0 +1,2 @@
+"""Character corpora (issue 5)."""
+__all__: list[str] = []

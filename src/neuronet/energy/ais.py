@@ -1,0 +1,2 @@
+"""Annealed importance sampling (issue 7)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Boltzmann machine (issue 6)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Hopfield network (issue 6)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""RBM monitors (issue 7)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Restricted Boltzmann machine (issue 7)."""
+__all__: list[str] = []

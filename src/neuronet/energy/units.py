@@ -1,0 +1,2 @@
+"""Unit types (issue 7)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Numerical gradient check (issue 2)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Weight initialisation (issue 2)."""
+__all__: list[str] = []

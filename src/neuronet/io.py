@@ -1,0 +1,2 @@
+"""Save and load models (issue 3)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Activations (issue 2)."""
+__all__: list[str] = []

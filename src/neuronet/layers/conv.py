@@ -1,0 +1,2 @@
+"""Convolution (issue 4)."""
+__all__: list[str] = []

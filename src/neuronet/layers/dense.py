@@ -1,0 +1,2 @@
+"""Fully connected layer (issue 2)."""
+__all__: list[str] = []

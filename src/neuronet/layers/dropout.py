@@ -1,0 +1,2 @@
+"""Dropout (issue 2)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Convolution on graphs (issue 4)."""
+__all__: list[str] = []

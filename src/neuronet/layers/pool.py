@@ -1,0 +1,2 @@
+"""Pooling and subsampling (issue 4)."""
+__all__: list[str] = []

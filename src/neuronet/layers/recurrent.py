@@ -1,0 +1,2 @@
+"""Recurrent layers (issue 5)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Per-step heads and sequence losses (issue 5)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Losses (issue 2)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Character language model (issue 5)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Graph classifier (issue 4)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""MLP builder (issue 3)."""
+__all__: list[str] = []

@@ -1,0 +1,292 @@
+"""Parameter and Module: the protocol every layer follows (Torch7's ``nn``).
+
+A module keeps three passes apart:
+
+* ``forward(x)`` computes ``y`` and caches on ``self`` what the backward passes need;
+* ``backward(dy)`` takes ``∂E/∂y``, *adds* ``∂E/∂θ`` into ``p.grad`` for each of its
+  parameters and returns ``∂E/∂x``;
+* ``backward_curvature(d2y)`` takes the diagonal Gauss-Newton curvature
+  ``∂²E/∂y²``, adds ``∂²E/∂θ²`` into ``p.curv`` and returns ``∂²E/∂x²`` (LeCun's
+  Optimal Brain Damage pass, also used by the diagonal Levenberg-Marquardt rule).
+
+Every subclass is registered by class name and remembers the arguments it was
+built with (:meth:`Module.spec`), so a saved model is data (JSON + arrays) and
+loading it can only build known classes, never run code.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+from collections import OrderedDict
+
+import numpy as np
+
+from .backend import asnumpy, get_array_module, to_device
+
+#: every Module subclass by class name; the only classes a saved spec can build.
+MODULES: dict[str, type] = {}
+
+
+class Parameter:
+    """A trainable array with its gradient, curvature and pruning mask.
+
+    ``grad`` has the shape of ``data`` and accumulates (``+=``) across backward
+    calls until :meth:`zero_grad`. ``curv`` holds the diagonal ``∂²E/∂w²``,
+    created on first use. ``mask`` is ``None`` or a boolean array: weights where
+    it is ``False`` are pruned and kept exactly zero by every optimiser.
+    """
+
+    __slots__ = ("data", "grad", "curv", "mask", "name")
+
+    def __init__(self, data, mask=None, name: str = ""):
+        xp = get_array_module(data)
+        self.data = data
+        self.grad = xp.zeros_like(data)
+        self.curv = None
+        self.name = name
+        self.mask = None
+        if mask is not None:
+            self.set_mask(mask)
+
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def size(self):
+        return self.data.size
+
+    def set_mask(self, mask) -> None:
+        """Prune where ``mask`` is False: the data there becomes zero and stays so."""
+        xp = get_array_module(self.data)
+        if mask is None:
+            self.mask = None
+            return
+        mask = xp.asarray(mask, dtype=bool)
+        if mask.shape != self.data.shape:
+            raise ValueError(f"mask of parameter {self.name or '?'} must have shape "
+                             f"{tuple(self.data.shape)}, got {tuple(mask.shape)}")
+        self.mask = mask
+        self.data *= mask
+
+    def apply_mask(self) -> None:
+        """Zero the pruned entries of ``data`` and ``grad`` (no-op without a mask)."""
+        if self.mask is not None:
+            self.data *= self.mask
+            self.grad *= self.mask
+
+    def zero_grad(self) -> None:
+        self.grad[...] = 0
+
+    def zero_curv(self) -> None:
+        xp = get_array_module(self.data)
+        if self.curv is None:
+            self.curv = xp.zeros_like(self.data)
+        else:
+            self.curv[...] = 0
+
+    def add_curv(self, c) -> None:
+        """``curv += c``, creating ``curv`` on first use."""
+        if self.curv is None:
+            self.curv = c.astype(self.data.dtype, copy=True)
+        else:
+            self.curv += c
+
+    def num_active(self) -> int:
+        """Number of weights that are not pruned."""
+        return int(self.size if self.mask is None else int(self.mask.sum()))
+
+    def __repr__(self):
+        return f"Parameter(name={self.name!r}, shape={tuple(self.shape)}, dtype={self.data.dtype})"
+
+
+def _capture_init(init):
+    """Wrap ``__init__`` to record the outermost call's arguments as the module spec."""
+    sig = inspect.signature(init)
+
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        outer = "_spec_args" not in self.__dict__
+        if outer:
+            bound = sig.bind(self, *args, **kwargs)
+            params = list(bound.arguments.items())[1:]
+            spec_args = OrderedDict()
+            for pname, value in params:
+                kind = sig.parameters[pname].kind
+                if kind is inspect.Parameter.VAR_POSITIONAL:
+                    spec_args["*" + pname] = list(value)
+                elif kind is inspect.Parameter.VAR_KEYWORD:
+                    spec_args.update(value)
+                else:
+                    spec_args[pname] = value
+            self.__dict__["_spec_args"] = spec_args
+        init(self, *args, **kwargs)
+
+    wrapper._neuronet_captures = True
+    return wrapper
+
+
+class Module:
+    """Base class of layers, containers and models.
+
+    Subclasses assign :class:`Parameter` and ``Module`` attributes in
+    ``__init__``; :meth:`named_parameters` finds them in assignment order
+    (lists and tuples of modules too). ``training`` switches train/eval
+    behaviour (dropout).
+    """
+
+    training: bool = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__ and not getattr(cls.__init__, "_neuronet_captures", False):
+            cls.__init__ = _capture_init(cls.__dict__["__init__"])
+        MODULES[cls.__name__] = cls
+
+    # ----------------------------------------------------------------- passes
+    def forward(self, x):
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def backward(self, dy):
+        raise NotImplementedError(f"{type(self).__name__} does not define backward()")
+
+    def backward_curvature(self, d2y):
+        raise NotImplementedError(
+            f"{type(self).__name__} has no curvature pass (backward_curvature); "
+            "Optimal Brain Damage and Levenberg-Marquardt need one in every layer")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ------------------------------------------------------------- structure
+    def children(self):
+        """Direct sub-modules, in assignment order, as ``(name, module)``."""
+        for name, value in self.__dict__.items():
+            if isinstance(value, Module):
+                yield name, value
+            elif isinstance(value, (list, tuple)):
+                for i, v in enumerate(value):
+                    if isinstance(v, Module):
+                        yield f"{name}.{i}", v
+
+    def modules(self):
+        """This module and every sub-module, depth first."""
+        yield self
+        for _, child in self.children():
+            yield from child.modules()
+
+    def named_parameters(self, prefix: str = ""):
+        """``(dotted name, Parameter)`` pairs, own parameters first, then children's."""
+        out = []
+        for name, value in self.__dict__.items():
+            if isinstance(value, Parameter):
+                out.append((prefix + name, value))
+        for name, child in self.children():
+            out.extend(child.named_parameters(prefix + name + "."))
+        return out
+
+    def parameters(self) -> list[Parameter]:
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """Number of trainable weights, pruned (masked) ones not counted."""
+        return sum(p.num_active() for p in self.parameters())
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.zero_grad()
+
+    def zero_curv(self) -> None:
+        for p in self.parameters():
+            p.zero_curv()
+
+    # --------------------------------------------------------------- modes
+    def train(self, mode: bool = True):
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self):
+        return self.train(False)
+
+    # ------------------------------------------------------------- state
+    def state_dict(self) -> "OrderedDict[str, np.ndarray]":
+        """Copies of every parameter's data and mask, by dotted name (NumPy arrays)."""
+        out = OrderedDict()
+        for name, p in self.named_parameters():
+            out[name] = asnumpy(p.data).copy()
+            if p.mask is not None:
+                out[name + ":mask"] = asnumpy(p.mask).copy()
+        return out
+
+    def load_state_dict(self, state, strict: bool = True) -> None:
+        """Copy arrays from ``state`` into the parameters (shapes must match)."""
+        params = dict(self.named_parameters())
+        missing = [n for n in params if n not in state]
+        unexpected = [k for k in state if k.split(":")[0] not in params]
+        if strict and (missing or unexpected):
+            raise KeyError(f"state does not match {type(self).__name__}: missing {missing}, "
+                           f"unexpected {unexpected}")
+        for name, p in params.items():
+            if name not in state:
+                continue
+            value = state[name]
+            if tuple(value.shape) != tuple(p.data.shape):
+                raise ValueError(f"parameter {name!r} has shape {tuple(p.data.shape)}, "
+                                 f"the state gives {tuple(value.shape)}")
+            xp = get_array_module(p.data)
+            p.data[...] = xp.asarray(value, dtype=p.data.dtype)
+            if name + ":mask" in state:
+                p.set_mask(xp.asarray(state[name + ":mask"]))
+
+    def astype(self, dtype):
+        """Convert every parameter (data, grad, curv) to ``dtype`` in place; returns self."""
+        for p in self.parameters():
+            p.data = p.data.astype(dtype)
+            p.grad = p.grad.astype(dtype)
+            if p.curv is not None:
+                p.curv = p.curv.astype(dtype)
+        for m in self.modules():
+            m._on_dtype_change(dtype)
+        return self
+
+    def to(self, device: str = "cpu"):
+        """Move every parameter to ``'cpu'`` (NumPy) or ``'cuda'`` (CuPy); returns self."""
+        for p in self.parameters():
+            p.data = to_device(p.data, device)
+            p.grad = to_device(p.grad, device)
+            if p.curv is not None:
+                p.curv = to_device(p.curv, device)
+            if p.mask is not None:
+                p.mask = to_device(p.mask, device)
+        return self
+
+    def _on_dtype_change(self, dtype) -> None:
+        """Hook for modules that keep non-parameter buffers (none by default)."""
+
+    # ------------------------------------------------------------- spec
+    def spec(self) -> dict:
+        """``{"type": class name, "args": constructor arguments}``, sub-modules nested."""
+        return {"type": type(self).__name__, "args": dict(self.__dict__.get("_spec_args", {}))}
+
+    def extra_repr(self) -> str:
+        args = self.__dict__.get("_spec_args", {})
+        parts = []
+        for k, v in args.items():
+            if isinstance(v, Module) or (isinstance(v, list) and v and isinstance(v[0], Module)):
+                continue
+            if isinstance(v, np.ndarray) or callable(v) or isinstance(v, np.random.Generator):
+                continue
+            parts.append(f"{k.lstrip('*')}={v!r}")
+        return ", ".join(parts)
+
+    def __repr__(self):
+        kids = list(self.children())
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not kids:
+            return head + ")"
+        lines = [head]
+        for name, child in kids:
+            sub = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {sub}")
+        return "\n".join(lines) + "\n)"

@@ -1,0 +1,2 @@
+"""RMSProp, AdaDelta, Adam, Nadam (issue 2)."""
+__all__: list[str] = []

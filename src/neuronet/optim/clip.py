@@ -1,0 +1,2 @@
+"""Gradient clipping (issue 2)."""
+__all__: list[str] = []

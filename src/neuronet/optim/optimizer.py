@@ -1,0 +1,2 @@
+"""Optimizer base class (issue 2)."""
+__all__: list[str] = []

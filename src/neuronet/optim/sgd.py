@@ -1,0 +1,2 @@
+"""SGD, Momentum, Nesterov (issue 2)."""
+__all__: list[str] = []

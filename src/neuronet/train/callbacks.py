@@ -1,0 +1,2 @@
+"""Callbacks (issue 3)."""
+__all__: list[str] = []

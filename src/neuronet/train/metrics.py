@@ -1,0 +1,2 @@
+"""Metrics (issue 3)."""
+__all__: list[str] = []

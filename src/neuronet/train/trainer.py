@@ -1,0 +1,2 @@
+"""fit loop (issue 3)."""
+__all__: list[str] = []

@@ -1,0 +1,81 @@
+"""Argument checking shared by every layer, loss and model.
+
+Errors say what was expected and what came, in the caller's words
+(scikit-learn's habit), so a user never sees a traceback from deep in NumPy.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .backend import get_array_module
+
+
+def as_float_array(x, dtype, name: str = "input"):
+    """``x`` as a floating array of ``dtype``; integers and bools are converted.
+
+    Raises ``TypeError`` for non-numeric data (strings, objects, complex).
+    """
+    xp = get_array_module(x)
+    if not hasattr(x, "dtype"):
+        try:
+            x = np.asarray(x)
+        except Exception as e:  # ragged lists and the like
+            raise TypeError(f"{name} must be a numeric array, could not convert: {e}") from None
+    kind = x.dtype.kind
+    if kind not in "fiub":
+        raise TypeError(f"{name} must be a numeric array (float, int or bool), got dtype {x.dtype}")
+    if x.dtype != dtype:
+        x = xp.asarray(x, dtype=dtype)
+    return x
+
+
+def check_ndim(x, ndim, name: str = "input", layout: str | None = None):
+    """Raise ``ValueError`` unless ``x.ndim`` is ``ndim`` (an int or a tuple of ints)."""
+    allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if x.ndim not in allowed:
+        want = " or ".join(f"{d}-D" for d in allowed)
+        lay = f" {layout}" if layout else ""
+        raise ValueError(f"{name} must be {want}{lay}, got a {x.ndim}-D array of shape {tuple(x.shape)}")
+
+
+def check_features(x, n: int, axis: int = -1, name: str = "input", what: str = "features"):
+    """Raise ``ValueError`` unless ``x.shape[axis] == n``."""
+    if x.shape[axis] != n:
+        raise ValueError(f"{name} must have {n} {what} on axis {axis}, got shape {tuple(x.shape)}")
+
+
+def check_positive(value, name: str, allow_zero: bool = False):
+    """Raise unless ``value`` is a real number > 0 (or >= 0 with ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def check_int(value, name: str, minimum: int | None = None):
+    """Raise unless ``value`` is an int (not bool), at least ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return int(value)
+
+
+def check_probability(value, name: str, closed_right: bool = False):
+    """Raise unless ``0 <= value < 1`` (``<= 1`` with ``closed_right``)."""
+    check_positive(value, name, allow_zero=True)
+    if value > 1 or (value == 1 and not closed_right):
+        bound = "[0, 1]" if closed_right else "[0, 1)"
+        raise ValueError(f"{name} must be in {bound}, got {value}")
+    return float(value)
+
+
+def check_finite(x, name: str = "input"):
+    """Raise ``ValueError`` if ``x`` holds NaN or infinity."""
+    xp = get_array_module(x)
+    if not bool(xp.isfinite(x).all()):
+        raise ValueError(f"{name} contains NaN or infinity")

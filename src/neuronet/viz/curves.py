@@ -1,0 +1,2 @@
+"""Training curves (issue 3)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Hopfield pictures (issue 6)."""
+__all__: list[str] = []

@@ -1,0 +1,2 @@
+"""Image grids: filters, reconstructions, samples (issue 7)."""
+__all__: list[str] = []
