@@ -1,2 +1,306 @@
-"""Save and load models (issue 3)."""
-__all__: list[str] = []
+"""Save and load models: one ``.npz`` file of arrays plus a JSON description.
+
+Layout of the file (read with ``allow_pickle=False``, so a downloaded
+checkpoint can never run code)::
+
+    __meta__            JSON text: format version, the model spec (from
+                        Module.spec(), nested Modules and arrays encoded),
+                        optimiser state, epoch, RNG state, user metadata
+    model/<name>        each parameter (and pruning mask) by dotted name
+    arr/<k>             arrays referenced from the JSON ({"__array__": "arr/<k>"})
+
+Only classes registered in :data:`neuronet.module.MODULES` can be built.
+Writes go to a temporary name in the same folder and are renamed into place
+(``os.replace`` is atomic), so a crash mid-save leaves the previous file intact.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .backend import asnumpy
+from .module import MODULES, Module
+
+__all__ = ["save", "load", "restore", "load_checkpoint", "Checkpoint", "CheckpointError",
+           "build_module", "encode_json", "decode_json"]
+
+FORMAT = "neuronet-checkpoint/1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be read back (the message names the file)."""
+
+
+# ------------------------------------------------------------ JSON coding
+def encode_json(obj, arrays: dict, where: str = "value"):
+    """``obj`` as JSON-able data; arrays go into ``arrays`` and are referenced by key.
+
+    Tuples become ``{"__tuple__": [...]}``, Modules ``{"__module__": spec}``;
+    ``numpy.random.Generator`` objects are dropped (``None``).
+    """
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return float(obj)
+    if isinstance(obj, np.random.Generator):
+        return None
+    if isinstance(obj, Module):
+        return {"__module__": encode_json(obj.spec(), arrays, where)}
+    if isinstance(obj, (np.ndarray,)) or hasattr(obj, "__cuda_array_interface__"):
+        a = asnumpy(obj)
+        if a.dtype.kind not in "biufcU":
+            raise TypeError(f"{where}: cannot save an array of dtype {a.dtype} (object arrays "
+                            "would need pickle); use numeric arrays")
+        key = f"arr/{len(arrays)}"
+        arrays[key] = a
+        return {"__array__": key}
+    if isinstance(obj, np.dtype) or (isinstance(obj, type) and issubclass(obj, np.generic)):
+        return {"__dtype__": np.dtype(obj).str}
+    if isinstance(obj, tuple):
+        return {"__tuple__": [encode_json(v, arrays, where) for v in obj]}
+    if isinstance(obj, list):
+        return [encode_json(v, arrays, where) for v in obj]
+    if isinstance(obj, dict):
+        out = {}
+        for k, v in obj.items():
+            if not isinstance(k, (str, int)):
+                raise TypeError(f"{where}: dict keys must be str or int to save, got {type(k).__name__}")
+            out[str(k) if isinstance(k, str) else f"__int__{k}"] = encode_json(v, arrays, f"{where}[{k!r}]")
+        return out
+    raise TypeError(f"{where}: cannot save a {type(obj).__name__} in a checkpoint; constructor "
+                    "arguments and metadata must be numbers, strings, lists, dicts, "
+                    "numpy arrays or Modules")
+
+
+def decode_json(obj, arrays, where: str = "checkpoint"):
+    """Inverse of :func:`encode_json` (``arrays`` maps keys to arrays)."""
+    if isinstance(obj, list):
+        return [decode_json(v, arrays, where) for v in obj]
+    if not isinstance(obj, dict):
+        return obj
+    if "__array__" in obj:
+        key = obj["__array__"]
+        if key not in arrays:
+            raise CheckpointError(f"{where}: array {key!r} referenced by the JSON is missing")
+        return arrays[key]
+    if "__tuple__" in obj:
+        return tuple(decode_json(v, arrays, where) for v in obj["__tuple__"])
+    if "__module__" in obj:
+        return build_module(decode_json(obj["__module__"], arrays, where), where)
+    if "__dtype__" in obj:
+        return np.dtype(obj["__dtype__"])
+    return {(int(k[7:]) if k.startswith("__int__") else k): decode_json(v, arrays, where)
+            for k, v in obj.items()}
+
+
+def build_module(spec: dict, where: str = "spec") -> Module:
+    """Build a Module from ``{"type": name, "args": {...}}`` (args already decoded).
+
+    Only registered classes (:data:`MODULES`) are built; ``"*name"`` args are
+    positional (``*layers`` of Sequential).
+    """
+    if not isinstance(spec, dict) or "type" not in spec:
+        raise CheckpointError(f"{where}: a module spec needs a 'type', got {spec!r:.80}")
+    name = spec["type"]
+    if name not in MODULES:
+        raise CheckpointError(f"{where}: unknown module class {name!r}; known: "
+                              f"{', '.join(sorted(MODULES))}")
+    args, kwargs = [], {}
+    for k, v in (spec.get("args") or {}).items():
+        if k.startswith("*"):
+            args.extend(v)
+        else:
+            kwargs[k] = v
+    try:
+        return MODULES[name](*args, **kwargs)
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(f"{where}: cannot build {name} from its saved arguments: {e}") from None
+
+
+# ------------------------------------------------------- module RNG states
+def _named_modules(module: Module, prefix: str = ""):
+    yield prefix, module
+    for name, child in module.children():
+        yield from _named_modules(child, prefix + name + ".")
+
+
+def module_rng_states(model: Module) -> dict:
+    """Bit-generator states of every Generator held by a sub-module (dropout masks),
+    by ``"<module path><attribute>"``: needed for a bit-identical resume."""
+    out = {}
+    for prefix, m in _named_modules(model):
+        for attr, v in m.__dict__.items():
+            if isinstance(v, np.random.Generator):
+                out[prefix + attr] = v.bit_generator.state
+    return out
+
+
+def set_module_rng_states(model: Module, states: dict) -> None:
+    for prefix, m in _named_modules(model):
+        for attr, v in m.__dict__.items():
+            if isinstance(v, np.random.Generator) and prefix + attr in states:
+                v.bit_generator.state = states[prefix + attr]
+
+
+# ---------------------------------------------------------------- writing
+def _atomic_savez(path: Path, arrays: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():  # the rename did not happen: leave no half-written file
+            tmp.unlink()
+
+
+def save(path, model: Module, optimizer=None, *, epoch: int | None = None, rng=None,
+         extra: dict | None = None) -> Path:
+    """Write ``model`` (architecture + weights) and optionally ``optimizer`` state.
+
+    ``epoch``, ``rng`` (a Generator: its bit-generator state is stored) and ``extra``
+    (a JSON-friendly dict, arrays allowed) are stored for exact resume and records.
+    The write is atomic: temporary file, fsync, rename.
+    """
+    if not isinstance(model, Module):
+        raise TypeError(f"save() takes a Module, got {type(model).__name__}")
+    path = Path(path)
+    arrays: dict = {}
+    meta = {"format": FORMAT, "spec": encode_json(model.spec(), arrays, "model spec")}
+    for name, a in model.state_dict().items():
+        arrays["model/" + name] = a
+    rngs = module_rng_states(model)
+    if rngs:
+        meta["module_rngs"] = encode_json(rngs, arrays, "module RNG states")
+    if optimizer is not None:
+        meta["optimizer"] = {"type": type(optimizer).__name__,
+                             "state": encode_json(optimizer.state_dict(), arrays, "optimizer state")}
+    if epoch is not None:
+        meta["epoch"] = int(epoch)
+    if rng is not None:
+        meta["rng_state"] = encode_json(rng.bit_generator.state, arrays, "rng state")
+    if extra is not None:
+        meta["extra"] = encode_json(dict(extra), arrays, "extra")
+    arrays["__meta__"] = np.array(json.dumps(meta))
+    _atomic_savez(path, arrays)
+    return path
+
+
+# ---------------------------------------------------------------- reading
+@dataclass
+class Checkpoint:
+    """What a checkpoint holds: the built model and everything needed to resume."""
+    model: Module
+    spec: dict = field(default_factory=dict)
+    optimizer_type: str | None = None
+    optimizer_state: dict | None = None
+    epoch: int | None = None
+    rng_state: dict | None = None
+    extra: dict = field(default_factory=dict)
+
+    def restore_rng(self, rng: np.random.Generator) -> None:
+        if self.rng_state is None:
+            raise CheckpointError("this checkpoint holds no RNG state")
+        rng.bit_generator.state = self.rng_state
+
+
+def _read_npz(path: Path) -> dict:
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except ValueError as e:
+        if "allow_pickle" in str(e) or "Object arrays" in str(e):
+            raise CheckpointError(f"{path}: holds object arrays, which would need pickle to "
+                                  "load; refusing (not a neuronet checkpoint?)") from None
+        raise CheckpointError(f"{path}: not a readable .npz checkpoint ({e})") from None
+    except Exception as e:  # BadZipFile, EOFError, OSError from a truncated or foreign file
+        raise CheckpointError(f"{path}: not a readable .npz checkpoint "
+                              f"({type(e).__name__}: {e})") from None
+
+
+def load_checkpoint(path) -> Checkpoint:
+    """Read a file written by :func:`save`: model built and filled, plus resume state."""
+    path = Path(path)
+    arrays = _read_npz(path)
+    if "__meta__" not in arrays:
+        raise CheckpointError(f"{path}: missing key '__meta__' (not a neuronet checkpoint)")
+    try:
+        meta = json.loads(str(arrays["__meta__"][()]))
+    except json.JSONDecodeError as e:
+        raise CheckpointError(f"{path}: the JSON description is corrupt ({e})") from None
+    if meta.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
+    where = str(path)
+    model = build_module(decode_json(meta["spec"], arrays, where), where)
+    _fill(model, arrays, path)
+    if "module_rngs" in meta:
+        set_module_rng_states(model, decode_json(meta["module_rngs"], arrays, where))
+    opt = meta.get("optimizer") or {}
+    return Checkpoint(model=model, spec=meta["spec"],
+                      optimizer_type=opt.get("type"),
+                      optimizer_state=decode_json(opt["state"], arrays, where) if opt else None,
+                      epoch=meta.get("epoch"),
+                      rng_state=decode_json(meta["rng_state"], arrays, where) if "rng_state" in meta else None,
+                      extra=decode_json(meta.get("extra", {}), arrays, where))
+
+
+def _fill(model: Module, arrays: dict, path) -> None:
+    """Copy the ``model/*`` arrays into ``model``, checking names and shapes."""
+    state = {k[len("model/"):]: v for k, v in arrays.items() if k.startswith("model/")}
+    params = dict(model.named_parameters())
+    missing = [n for n in params if n not in state]
+    unexpected = [k for k in state if k.split(":")[0] not in params]
+    if missing or unexpected:
+        raise CheckpointError(f"{path}: weights do not match the architecture "
+                              f"{type(model).__name__}: missing {missing}, unexpected {unexpected}")
+    for name, p in params.items():
+        if tuple(state[name].shape) != tuple(p.shape):
+            raise CheckpointError(f"{path}: parameter {name!r} should have shape "
+                                  f"{tuple(p.shape)}, the file gives {tuple(state[name].shape)}")
+    dtypes = {a.dtype for n, a in state.items() if ":" not in n}
+    if len(dtypes) == 1 and next(iter(dtypes)) != next(iter(params.values())).data.dtype:
+        model.astype(next(iter(dtypes)))  # e.g. a float64 model saved from tests
+    model.load_state_dict(state)
+
+
+def load(path) -> Module:
+    """The model saved at ``path``, built from its spec, with its weights."""
+    return load_checkpoint(path).model
+
+
+def restore(path, model: Module, optimizer=None) -> Checkpoint:
+    """Load a checkpoint *into* an existing ``model`` (and ``optimizer``), for resuming.
+
+    The saved architecture must equal ``model.spec()``; weights, dropout RNG
+    states and optimiser state are copied in.  Returns the :class:`Checkpoint`
+    (epoch, trainer RNG state, extra) with ``model`` set to the given one.
+    """
+    ck = load_checkpoint(path)
+    if type(ck.model) is not type(model):
+        raise CheckpointError(f"{path}: saved model is a {type(ck.model).__name__}, "
+                              f"resuming into a {type(model).__name__}")
+    params = dict(model.named_parameters())
+    for name, p in ck.model.named_parameters():
+        if name not in params or tuple(params[name].shape) != tuple(p.shape):
+            got = tuple(params[name].shape) if name in params else "no such parameter"
+            raise CheckpointError(f"{path}: parameter {name!r} has shape {tuple(p.shape)} in the "
+                                  f"file, the model given has {got}")
+    model.load_state_dict(ck.model.state_dict())
+    set_module_rng_states(model, module_rng_states(ck.model))
+    if optimizer is not None:
+        if ck.optimizer_state is None:
+            raise CheckpointError(f"{path}: holds no optimizer state to resume from")
+        optimizer.load_state_dict(ck.optimizer_state)
+    ck.model = model
+    return ck
