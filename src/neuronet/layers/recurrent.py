@@ -1,2 +1,507 @@
-"""Recurrent layers (issue 5)."""
-__all__: list[str] = []
+"""Recurrent layers: a plain RNN, the LSTM (with peepholes) and the GRU, unrolled in
+time with hand-written BackProp Through Time (MISSION D5, D6; lecture 003).
+
+Every layer maps a sequence ``x`` of shape ``(T, N, D)`` (time-major, batch second)
+to all its hidden states ``h_1..h_T`` of shape ``(T, N, H)``. ``forward`` takes an
+initial state (``h0``, and ``c0`` for the LSTM; zeros by default), ``backward(dy)``
+takes ``∂E/∂h_t`` for every step, adds the weight gradients into ``p.grad``, returns
+``∂E/∂x`` and leaves the gradient with respect to the initial state in ``dh0``
+(``dc0``). With ``stateful=True`` the last state of one call is the initial state of
+the next (truncated BPTT over a long stream: the state is carried forward, the
+gradient stops at the chunk border); ``reset_state()`` forgets it.
+
+BPTT (lecture): ``∂L_t/∂W = ∂L_t/∂y_t · ∂y_t/∂h_t · Σ_k (Π_{i=k+1..t} ∂h_i/∂h_{i-1}) ∂h_k/∂W``.
+It is computed by one backward sweep over time carrying ``∂E/∂h_{t-1}``.
+
+Speed: the input projections of all steps are one GEMM
+``x.reshape(T·N, D) @ Wx``; each step adds one ``(N, H)×(H, gH)`` GEMM; the
+backward sweep does one ``(N, gH)×(gH, H)`` GEMM per step and the weight gradients
+after the loop as one GEMM over all steps (stacked ``h_{t-1}`` and gate gradients).
+Whatever of the derivative does not depend on the carried gradient is precomputed
+for all steps at once, so each step of the sweep is a handful of array operations.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import get_array_module, get_default_dtype
+from ..module import Module, Parameter
+from ..random import make_rng
+from ..validation import as_float_array, check_features, check_int, check_ndim
+
+__all__ = ["RNN", "LSTM", "GRU"]
+
+_INITS = ("glorot", "uniform")
+
+
+# ----------------------------------------------------------------- helpers
+def _sigmoid_(a):
+    """In place ``σ(a) = ½·tanh(a/2) + ½`` (the same function as ``1/(1+e^{-a})``,
+    never overflows and is one transcendental call)."""
+    xp = get_array_module(a)
+    xp.multiply(a, 0.5, out=a)
+    xp.tanh(a, out=a)
+    xp.multiply(a, 0.5, out=a)
+    xp.add(a, 0.5, out=a)
+    return a
+
+
+def _orthogonal(n, rng):
+    """A random ``n×n`` orthogonal matrix (QR of a Gaussian matrix, signs fixed)."""
+    q, r = np.linalg.qr(rng.standard_normal((n, n)))
+    return q * np.sign(np.diag(r))
+
+
+def _init_weights(init, n_in, n_hidden, n_gates, rng, dtype):
+    """``Wx (D, gH)``, ``Wh (H, gH)``, ``b (gH,)`` for ``g`` gate blocks.
+
+    ``'glorot'``: each block of ``Wx`` uniform in ``±√(6/(D+H))``, each block of
+    ``Wh`` orthogonal (keeps ``∂h_t/∂h_{t-1}`` near norm 1 at the start, the
+    lecture's cure for vanishing and exploding gradients), ``b = 0``.
+    ``'uniform'``: PyTorch's default, every weight and bias in ``±1/√H``.
+    """
+    D, H, g = n_in, n_hidden, n_gates
+    if init == "glorot":
+        lim = np.sqrt(6.0 / (D + H))
+        Wx = rng.uniform(-lim, lim, (D, g * H))
+        Wh = np.concatenate([_orthogonal(H, rng) for _ in range(g)], axis=1)
+        b = np.zeros(g * H)
+    elif init == "uniform":
+        k = 1.0 / np.sqrt(H)
+        Wx = rng.uniform(-k, k, (D, g * H))
+        Wh = rng.uniform(-k, k, (H, g * H))
+        b = rng.uniform(-k, k, g * H)
+    else:
+        raise ValueError(f"init must be one of {_INITS}, got {init!r}")
+    return Wx.astype(dtype), Wh.astype(dtype), b.astype(dtype)
+
+
+class _Recurrent(Module):
+    """Shared machinery: parameters ``Wx, Wh, b``, input and state checks, the carried
+    state of ``stateful`` layers, the all-steps input projection."""
+
+    _n_gates = 1
+    _state_names = ("h",)
+
+    def _build(self, n_in, n_hidden, stateful, init, rng, seed, dtype):
+        self.n_in = check_int(n_in, "n_in", minimum=1)
+        self.n_hidden = check_int(n_hidden, "n_hidden", minimum=1)
+        if not isinstance(stateful, (bool, np.bool_)):
+            raise TypeError(f"stateful must be a bool, got {type(stateful).__name__}")
+        self.stateful = bool(stateful)
+        dtype = np.dtype(get_default_dtype() if dtype is None else dtype)
+        Wx, Wh, b = _init_weights(init, self.n_in, self.n_hidden, self._n_gates,
+                                  make_rng(rng, seed), dtype)
+        self.Wx = Parameter(Wx, name="Wx")
+        self.Wh = Parameter(Wh, name="Wh")
+        self.b = Parameter(b, name="b")
+        self._carry = {}
+        self.reset_state()
+
+    # ------------------------------------------------------------- state
+    def reset_state(self) -> None:
+        """Forget the carried state: the next ``forward`` starts from zeros (or the given state)."""
+        self._carry = {name: None for name in self._state_names}
+
+    @property
+    def state(self):
+        """The last forward's final state (``h_T``; ``(h_T, C_T)`` for the LSTM), or None."""
+        vals = tuple(self._carry[n] for n in self._state_names)
+        return vals[0] if len(vals) == 1 else (None if vals[0] is None else vals)
+
+    def _on_dtype_change(self, dtype) -> None:
+        for name, v in self._carry.items():
+            if v is not None:
+                self._carry[name] = v.astype(dtype)
+
+    # ------------------------------------------------------------- checks
+    def _check_input(self, x):
+        x = as_float_array(x, self.Wx.data.dtype, "input")
+        check_ndim(x, 3, "input", layout="(T, N, D): time, batch, features")
+        check_features(x, self.n_in, axis=2, name="input")
+        T, N = x.shape[:2]
+        if T == 0 or N == 0:
+            raise ValueError(f"input must have at least one time step and one sequence, "
+                             f"got shape {tuple(x.shape)} (T={T}, N={N})")
+        return x, T, N
+
+    def _initial(self, value, name, N):
+        """The initial state ``name`` as an ``(N, H)`` array: the given one, else the
+        carried one (stateful), else zeros."""
+        H, dt = self.n_hidden, self.Wx.data.dtype
+        xp = get_array_module(self.Wx.data)
+        if value is not None:
+            v = as_float_array(value, dt, f"{name}0")
+            if tuple(v.shape) != (N, H):
+                raise ValueError(f"{name}0 must have shape (N, H) = ({N}, {H}) for this input, "
+                                 f"got shape {tuple(v.shape)}")
+            return v
+        carried = self._carry.get(name) if self.stateful else None
+        if carried is not None:
+            if carried.shape[0] != N:
+                raise ValueError(f"the carried state has batch size {carried.shape[0]} but the "
+                                 f"input has N={N}; call reset_state() before changing the batch")
+            return carried
+        return xp.zeros((N, H), dtype=dt)
+
+    def _keep(self, **final):
+        for name, v in final.items():
+            self._carry[name] = v.copy()
+
+    def _project(self, x):
+        """Input projections of all steps at once: ``x·Wx + b`` as ``(T, N, gH)``."""
+        T, N, D = x.shape
+        G = x.reshape(T * N, D) @ self.Wx.data
+        G += self.b.data
+        return G.reshape(T, N, -1)
+
+    def _check_dy(self, dy):
+        if not hasattr(self, "_x"):
+            raise RuntimeError(f"{type(self).__name__}.backward called before forward")
+        dy = as_float_array(dy, self.Wx.data.dtype, "dy")
+        want = self._x.shape[:2] + (self.n_hidden,)
+        if tuple(dy.shape) != want:
+            raise ValueError(f"dy must have the output's shape (T, N, H) = {want}, got {tuple(dy.shape)}")
+        return dy
+
+    def _input_grads(self, dA):
+        """After the sweep: ``∂E/∂Wx``, ``∂E/∂b`` and ``∂E/∂x`` from the stacked
+        pre-activation gradients ``dA (T, N, gH)``, one GEMM each."""
+        x = self._x
+        T, N, D = x.shape
+        dA2 = dA.reshape(T * N, -1)
+        self.Wx.grad += x.reshape(T * N, D).T @ dA2
+        self.b.grad += dA2.sum(axis=0)
+        return (dA2 @ self.Wx.data.T).reshape(T, N, D)
+
+
+# ----------------------------------------------------------------- RNN
+class RNN(_Recurrent):
+    """Elman recurrent layer: ``h_t = φ(x_t·Wx + h_{t-1}·Wh + b)``, ``φ`` = tanh or ReLU.
+
+    ``Wx (D, H)``, ``Wh (H, H)``, ``b (H,)``; the same function as ``torch.nn.RNN``
+    with ``weight_ih_l0 = Wx.T``, ``weight_hh_l0 = Wh.T``, ``bias_ih_l0 + bias_hh_l0 = b``.
+
+    BPTT: ``δ_t = (∂E/∂h_t + δ_{t+1}·Whᵀ) ⊙ φ'(a_t)``; ``∂E/∂Wh = Σ_t h_{t-1}ᵀ δ_t``,
+    ``∂E/∂Wx = Σ_t x_tᵀ δ_t``, ``∂E/∂h_0 = δ_1·Whᵀ``.
+    """
+
+    def __init__(self, n_in: int, n_hidden: int, activation: str = "tanh", stateful: bool = False,
+                 init: str = "glorot", rng=None, seed=None, dtype=None):
+        if activation not in ("tanh", "relu"):
+            raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
+        self.activation = activation
+        self._build(n_in, n_hidden, stateful, init, rng, seed, dtype)
+
+    def forward(self, x, h0=None):
+        """All hidden states ``(T, N, H)`` of the sequence ``x (T, N, D)`` from ``h0 (N, H)``."""
+        x, T, N = self._check_input(x)
+        xp = get_array_module(x)
+        hs = xp.empty((T + 1, N, self.n_hidden), dtype=x.dtype)
+        hs[0] = self._initial(h0, "h", N)
+        A = self._project(x)
+        Wh = self.Wh.data
+        for t in range(T):
+            h = hs[t + 1]
+            xp.matmul(hs[t], Wh, out=h)
+            h += A[t]
+            if self.activation == "tanh":
+                xp.tanh(h, out=h)
+            else:
+                xp.maximum(h, 0, out=h)
+        self._x, self._hs = x, hs
+        self._keep(h=hs[T])
+        return hs[1:]
+
+    def backward(self, dy):
+        dy = self._check_dy(dy)
+        xp = get_array_module(dy)
+        hs = self._hs
+        T, N, H = dy.shape
+        h = hs[1:]
+        # φ'(a_t) for all steps at once, from the outputs: tanh' = 1 − h², relu' = [h > 0]
+        dphi = 1 - h * h if self.activation == "tanh" else (h > 0).astype(h.dtype)
+        dA = xp.empty_like(dy)
+        WhT = self.Wh.data.T
+        dh = xp.zeros((N, H), dtype=dy.dtype)
+        for t in range(T - 1, -1, -1):
+            dh += dy[t]
+            xp.multiply(dh, dphi[t], out=dA[t])
+            xp.matmul(dA[t], WhT, out=dh)
+        self.dh0 = dh
+        self.Wh.grad += hs[:-1].reshape(T * N, H).T @ dA.reshape(T * N, H)
+        return self._input_grads(dA)
+
+
+# ----------------------------------------------------------------- LSTM
+class LSTM(_Recurrent):
+    """Long short-term memory (Hochreiter & Schmidhuber 1997), the lecture's equations::
+
+        i_t = σ(W_i·[h_{t-1}, x_t] + b_i)   (+ p_i ⊙ C_{t-1} with the 'i' peephole)
+        f_t = σ(W_f·[h_{t-1}, x_t] + b_f)   (+ p_f ⊙ C_{t-1} with the 'f' peephole)
+        C̃_t = tanh(W_C·[h_{t-1}, x_t] + b_C)
+        C_t = f_t ⊙ C_{t-1} + i_t ⊙ C̃_t
+        o_t = σ(W_o·[h_{t-1}, x_t] + b_o)   (+ p_o ⊙ C_t with the 'o' peephole)
+        h_t = o_t ⊙ tanh(C_t)
+
+    ``W·[h, x]`` is stored split as ``x·Wx + h·Wh``: ``Wx (D, 4H)``, ``Wh (H, 4H)``,
+    ``b (4H,)`` with the gate blocks in PyTorch's order ``i, f, C̃ (g), o``, so that
+    ``torch.nn.LSTM`` has ``weight_ih_l0 = Wx.T``, ``weight_hh_l0 = Wh.T``,
+    ``bias_ih_l0 + bias_hh_l0 = b``. ``peepholes`` names any of ``'i', 'f', 'o'``
+    (the lecture's "keyhole" variant, Gers & Schmidhuber 2000): diagonal weights
+    ``p_i, p_f, p_o (H,)``, zero at the start; ``i`` and ``f`` look at ``C_{t-1}``,
+    ``o`` at ``C_t``. ``forget_bias`` is added to ``b_f`` at initialisation (1 keeps
+    the memory open early in training).
+
+    BPTT carries ``∂E/∂h`` and ``∂E/∂C`` backwards::
+
+        δo = dh ⊙ tanh C_t ⊙ o(1−o)
+        dC = dC_next + dh ⊙ o ⊙ (1 − tanh² C_t) + δo ⊙ p_o
+        δi = dC ⊙ C̃ ⊙ i(1−i),  δf = dC ⊙ C_{t-1} ⊙ f(1−f),  δg = dC ⊙ i ⊙ (1 − C̃²)
+        dC_{t-1} = dC ⊙ f + δi ⊙ p_i + δf ⊙ p_f,  dh_{t-1} = δ·Whᵀ
+    """
+
+    _n_gates = 4
+    _state_names = ("h", "c")
+
+    def __init__(self, n_in: int, n_hidden: int, peepholes=(), forget_bias: float = 1.0,
+                 stateful: bool = False, init: str = "glorot", rng=None, seed=None, dtype=None):
+        if isinstance(peepholes, str):
+            peepholes = tuple(peepholes)
+        try:
+            peep = tuple(peepholes)
+        except TypeError:
+            raise TypeError(f"peepholes must be a sequence of 'i', 'f', 'o', got {peepholes!r}") from None
+        bad = [p for p in peep if p not in ("i", "f", "o")]
+        if bad or len(set(peep)) != len(peep):
+            raise ValueError(f"peepholes must name distinct gates among 'i', 'f', 'o', got {peepholes!r}")
+        self.peepholes = tuple(g for g in "ifo" if g in peep)
+        self._build(n_in, n_hidden, stateful, init, rng, seed, dtype)
+        H, dt = self.n_hidden, self.b.data.dtype
+        self.b.data[H:2 * H] += dt.type(forget_bias)
+        for g in self.peepholes:
+            setattr(self, "p_" + g, Parameter(np.zeros(H, dtype=dt), name="p_" + g))
+
+    def _peep(self, g):
+        p = getattr(self, "p_" + g, None)
+        return None if p is None else p.data
+
+    def forward(self, x, h0=None, c0=None):
+        """All hidden states ``(T, N, H)``; the cell states are kept in ``self.cells``."""
+        x, T, N = self._check_input(x)
+        xp = get_array_module(x)
+        H, dt = self.n_hidden, x.dtype
+        hs = xp.empty((T + 1, N, H), dtype=dt)
+        cs = xp.empty((T + 1, N, H), dtype=dt)
+        tc = xp.empty((T, N, H), dtype=dt)
+        hs[0] = self._initial(h0, "h", N)
+        cs[0] = self._initial(c0, "c", N)
+        # σ(a) = ½·tanh(a/2) + ½: with the i, f, o columns of the weights halved
+        # (exact in floating point) one tanh over the whole contiguous gate row gives
+        # all four gates; the C̃ block is then mapped back from ½·tanh + ½ to tanh.
+        half = xp.full(4 * H, 0.5, dtype=dt)
+        half[2 * H:3 * H] = 1
+        G = x.reshape(T * N, -1) @ (self.Wx.data * half)
+        G += self.b.data * half
+        G = G.reshape(T, N, 4 * H)      # pre-activations, overwritten by the gate values
+        Wh = self.Wh.data * half
+        p_i, p_f, p_o = (None if p is None else p * dt.type(0.5)
+                         for p in (self._peep("i"), self._peep("f"), self._peep("o")))
+        tmp = xp.empty((N, 4 * H), dtype=dt)
+        tmpH = xp.empty((N, H), dtype=dt)
+        # without an 'o' peephole o_t is known before C_t: one tanh for the whole row
+        nl = 4 * H if p_o is None else 3 * H
+        for t in range(T):
+            g = G[t]
+            xp.matmul(hs[t], Wh, out=tmp)
+            g += tmp
+            c_prev, c = cs[t], cs[t + 1]
+            if p_i is not None:
+                xp.multiply(c_prev, p_i, out=tmpH)
+                g[:, :H] += tmpH
+            if p_f is not None:
+                xp.multiply(c_prev, p_f, out=tmpH)
+                g[:, H:2 * H] += tmpH
+            a = g if nl == 4 * H else g[:, :nl]
+            xp.tanh(a, out=a)
+            a *= 0.5
+            a += 0.5
+            gg = g[:, 2 * H:3 * H]
+            gg *= 2
+            gg -= 1
+            xp.multiply(g[:, H:2 * H], c_prev, out=c)
+            xp.multiply(g[:, :H], gg, out=tmpH)
+            c += tmpH
+            o = g[:, 3 * H:]
+            if p_o is not None:
+                xp.multiply(c, p_o, out=tmpH)
+                o += tmpH
+                xp.tanh(o, out=o)
+                o *= 0.5
+                o += 0.5
+            xp.tanh(c, out=tc[t])
+            xp.multiply(o, tc[t], out=hs[t + 1])
+        self._x, self._hs, self._cs, self._tc, self._G = x, hs, cs, tc, G
+        self._keep(h=hs[T], c=cs[T])
+        return hs[1:]
+
+    @property
+    def cells(self):
+        """The cell states ``C_1..C_T`` of the last forward, ``(T, N, H)``."""
+        return self._cs[1:]
+
+    def backward(self, dy):
+        dy = self._check_dy(dy)
+        xp = get_array_module(dy)
+        T, N, H = dy.shape
+        dt = dy.dtype
+        G, cs, tc = self._G, self._cs, self._tc
+        p_i, p_f, p_o = self._peep("i"), self._peep("f"), self._peep("o")
+        dA = xp.empty((T, N, 4 * H), dtype=dt)
+        WhT = xp.ascontiguousarray(self.Wh.data.T)
+        dh = xp.zeros((N, H), dtype=dt)
+        dc = xp.zeros((N, H), dtype=dt)
+        S = xp.empty((N, 4 * H), dtype=dt)  # gate derivatives σ' (i, f, o) and tanh' (C̃)
+        M = xp.empty((N, 4 * H), dtype=dt)  # what multiplies them: dC·C̃, dC·C_{t-1}, dC·i, dh·tanh C
+        tmpH = xp.empty((N, H), dtype=dt)
+        Si, Sf, Sg, So = (S[:, k * H:(k + 1) * H] for k in range(4))
+        Mi, Mf, Mg, Mo = (M[:, k * H:(k + 1) * H] for k in range(4))
+        for t in range(T - 1, -1, -1):
+            g4 = G[t]
+            i, f, g, o = (g4[:, k * H:(k + 1) * H] for k in range(4))
+            da = dA[t]
+            dh += dy[t]
+            xp.subtract(1, g4, out=S)          # σ' = s(1 − s), whole row at once
+            S *= g4
+            xp.multiply(g, g, out=Sg)          # tanh' = 1 − C̃²
+            xp.subtract(1, Sg, out=Sg)
+            xp.multiply(dh, tc[t], out=Mo)     # δo = dh ⊙ tanh C_t ⊙ o(1 − o)
+            # dC_t += dh ⊙ o ⊙ (1 − tanh² C_t) (+ δo ⊙ p_o)
+            xp.multiply(tc[t], tc[t], out=tmpH)
+            xp.subtract(1, tmpH, out=tmpH)
+            tmpH *= o
+            tmpH *= dh
+            dc += tmpH
+            if p_o is not None:
+                xp.multiply(Mo, So, out=tmpH)
+                tmpH *= p_o
+                dc += tmpH
+            xp.multiply(dc, g, out=Mi)
+            xp.multiply(dc, cs[t], out=Mf)
+            xp.multiply(dc, i, out=Mg)
+            xp.multiply(S, M, out=da)
+            dc *= f                            # dC_{t-1} = dC ⊙ f (+ δi ⊙ p_i + δf ⊙ p_f)
+            if p_i is not None:
+                xp.multiply(da[:, :H], p_i, out=tmpH)
+                dc += tmpH
+            if p_f is not None:
+                xp.multiply(da[:, H:2 * H], p_f, out=tmpH)
+                dc += tmpH
+            xp.matmul(da, WhT, out=dh)
+        self.dh0, self.dc0 = dh, dc
+        T_N = T * N
+        self.Wh.grad += self._hs[:-1].reshape(T_N, H).T @ dA.reshape(T_N, 4 * H)
+        for k, gate, c in ((0, "i", cs[:-1]), (1, "f", cs[:-1]), (3, "o", cs[1:])):
+            if gate in self.peepholes:
+                getattr(self, "p_" + gate).grad += xp.einsum("tnh,tnh->h", dA[..., k * H:(k + 1) * H], c)
+        return self._input_grads(dA)
+
+
+# ----------------------------------------------------------------- GRU
+class GRU(_Recurrent):
+    """Gated recurrent unit, the lecture's equations exactly (with biases)::
+
+        z_t = σ(W_z·[h_{t-1}, x_t] + b_z)            update gate
+        r_t = σ(W_r·[h_{t-1}, x_t] + b_r)            reset gate
+        h̃_t = tanh(W_h·[r_t ⊙ h_{t-1}, x_t] + b_h)
+        h_t = (1 − z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t
+
+    stored as ``Wx (D, 3H)``, ``Wh (H, 3H)``, ``b (3H,)`` with blocks ``z, r, h̃``.
+    Each step needs two GEMMs: ``h_{t-1}·Wh[:, :2H]`` for the gates, then
+    ``(r ⊙ h_{t-1})·Wh[:, 2H:]`` for the candidate.
+
+    How PyTorch's ``torch.nn.GRU`` differs (so weights are *not* interchangeable):
+    (1) it resets *after* the recurrent product, ``n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))``,
+    which saves the second GEMM but is a different function; (2) its update gate
+    multiplies the *old* state, ``h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}`` (our ``z`` is its
+    ``1 − z``); (3) gate order is ``r, z, n`` and it has two bias vectors. The tests
+    check this layer against the lecture's equations written with torch operations.
+
+    BPTT with ``dh`` the gradient reaching ``h_t``::
+
+        δz = dh ⊙ (h̃ − h_{t-1}) ⊙ z(1−z),   δh̃ = dh ⊙ z ⊙ (1 − h̃²)
+        d(r⊙h) = δh̃·W_hhᵀ,   δr = d(r⊙h) ⊙ h_{t-1} ⊙ r(1−r)
+        dh_{t-1} = dh ⊙ (1−z) + d(r⊙h) ⊙ r + [δz, δr]·W_zrᵀ
+    """
+
+    _n_gates = 3
+
+    def __init__(self, n_in: int, n_hidden: int, stateful: bool = False, init: str = "glorot",
+                 rng=None, seed=None, dtype=None):
+        self._build(n_in, n_hidden, stateful, init, rng, seed, dtype)
+
+    def forward(self, x, h0=None):
+        """All hidden states ``(T, N, H)`` of the sequence ``x (T, N, D)`` from ``h0 (N, H)``."""
+        x, T, N = self._check_input(x)
+        xp = get_array_module(x)
+        H, dt = self.n_hidden, x.dtype
+        hs = xp.empty((T + 1, N, H), dtype=dt)
+        hs[0] = self._initial(h0, "h", N)
+        RH = xp.empty((T, N, H), dtype=dt)           # r_t ⊙ h_{t-1}, kept for ∂E/∂W_hh
+        G = self._project(x)
+        W_zr, W_hh = self.Wh.data[:, :2 * H], self.Wh.data[:, 2 * H:]
+        tmp2 = xp.empty((N, 2 * H), dtype=dt)
+        tmp1 = xp.empty((N, H), dtype=dt)
+        for t in range(T):
+            g, h_prev, h = G[t], hs[t], hs[t + 1]
+            xp.matmul(h_prev, W_zr, out=tmp2)
+            zr = g[:, :2 * H]
+            zr += tmp2
+            _sigmoid_(zr)
+            xp.multiply(g[:, H:2 * H], h_prev, out=RH[t])
+            xp.matmul(RH[t], W_hh, out=tmp1)
+            n = g[:, 2 * H:]
+            n += tmp1
+            xp.tanh(n, out=n)
+            # h_t = h_{t-1} + z ⊙ (h̃ − h_{t-1})
+            xp.subtract(n, h_prev, out=h)
+            h *= g[:, :H]
+            h += h_prev
+        self._x, self._hs, self._G, self._RH = x, hs, G, RH
+        self._keep(h=hs[T])
+        return hs[1:]
+
+    def backward(self, dy):
+        dy = self._check_dy(dy)
+        xp = get_array_module(dy)
+        T, N, H = dy.shape
+        G, hs = self._G, self._hs
+        z, r, n = G[..., :H], G[..., H:2 * H], G[..., 2 * H:]
+        h_prev = hs[:-1]
+        Kz = (n - h_prev) * z * (1 - z)
+        Kn = z * (1 - n * n)
+        Kr = h_prev * r * (1 - r)
+        omz = 1 - z
+        dA = xp.empty((T, N, 3 * H), dtype=dy.dtype)
+        W_zrT, W_hhT = self.Wh.data[:, :2 * H].T, self.Wh.data[:, 2 * H:].T
+        dh = xp.zeros((N, H), dtype=dy.dtype)
+        drh = xp.empty((N, H), dtype=dy.dtype)
+        tmp = xp.empty((N, H), dtype=dy.dtype)
+        for t in range(T - 1, -1, -1):
+            da = dA[t]
+            dh += dy[t]
+            xp.multiply(dh, Kz[t], out=da[:, :H])
+            xp.multiply(dh, Kn[t], out=da[:, 2 * H:])
+            xp.matmul(da[:, 2 * H:], W_hhT, out=drh)
+            xp.multiply(drh, Kr[t], out=da[:, H:2 * H])
+            dh *= omz[t]
+            xp.multiply(drh, r[t], out=tmp)
+            dh += tmp
+            xp.matmul(da[:, :2 * H], W_zrT, out=tmp)
+            dh += tmp
+        self.dh0 = dh
+        T_N = T * N
+        dA2 = dA.reshape(T_N, 3 * H)
+        self.Wh.grad[:, :2 * H] += h_prev.reshape(T_N, H).T @ dA2[:, :2 * H]
+        self.Wh.grad[:, 2 * H:] += self._RH.reshape(T_N, H).T @ dA2[:, 2 * H:]
+        return self._input_grads(dA)
