@@ -157,22 +157,22 @@ class PReLU(Activation):
     """
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
-        self.num_parameters = check_int(num_parameters, "num_parameters", minimum=1)
+        self.n_alpha = check_int(num_parameters, "num_parameters", minimum=1)
         xp_dtype = get_default_dtype() if dtype is None else dtype
-        self.alpha = Parameter(np.full((self.num_parameters,), float(init), dtype=xp_dtype), name="alpha")
+        self.alpha = Parameter(np.full((self.n_alpha,), float(init), dtype=xp_dtype), name="alpha")
 
     def _slope(self, ndim):
         """``α`` shaped to broadcast over an input of ``ndim`` dimensions."""
-        if self.num_parameters == 1:
+        if self.n_alpha == 1:
             return self.alpha.data[0]
         return self.alpha.data.reshape((1, -1) + (1,) * (ndim - 2))
 
     def forward(self, x):
         a = as_float_array(x, self.alpha.data.dtype, "PReLU input")
-        if self.num_parameters > 1:
+        if self.n_alpha > 1:
             check_ndim(a, tuple(range(2, 9)), "PReLU input", "(N, C, ...)")
-            if a.shape[1] != self.num_parameters:
-                raise ValueError(f"PReLU input must have {self.num_parameters} features on axis 1, "
+            if a.shape[1] != self.n_alpha:
+                raise ValueError(f"PReLU input must have {self.n_alpha} features on axis 1, "
                                  f"got shape {tuple(a.shape)}")
         self._a = a
         xp = get_array_module(a)
@@ -186,7 +186,7 @@ class PReLU(Activation):
 
     def _reduce(self, t):
         """Sum ``t`` over all axes except the slope's axis."""
-        if self.num_parameters == 1:
+        if self.n_alpha == 1:
             return t.sum().reshape(1)
         axes = (0,) + tuple(range(2, t.ndim))
         return t.sum(axis=axes)
