@@ -59,17 +59,23 @@ class LeNet5(Sequential):
     Input: ``(N, 1, 32, 32)``; ``(N, 1, 28, 28)``, ``(N, 28, 28)``, ``(N, 784)`` and
     ``(N, 1024)`` are reshaped, and 28×28 digits are padded by 2 with zeros (the
     background when pixels are scaled to [0, 1]), as LeCun padded MNIST.
+
+    ``augment``: ``None``, or a dict of :class:`~neuronet.data.augment.RandomAffine`
+    arguments (``max_shift``, ``max_rotation``, ``max_scale``, ``elastic_alpha``,
+    ``elastic_sigma``): a first layer that distorts each (padded) training batch
+    and is the identity in eval mode (it has no parameters).
     """
 
     def __init__(self, table="lecun", pooling="subsample", softmax=False, n_classes=10,
-                 rng=None, seed=None, dtype=None):
+                 augment=None, rng=None, seed=None, dtype=None):
         if table not in ("lecun", "full"):
             raise ValueError(f"table must be 'lecun' or 'full', got {table!r}")
         if pooling not in _POOLS:
             raise ValueError(f"pooling must be one of {_POOLS}, got {pooling!r}")
         gen = make_rng(rng, seed)
         c3_table = LENET5_C3_TABLE if table == "lecun" else None
-        layers = [
+        layers = [] if augment is None else [_augmenter(augment, gen)]
+        layers += [
             Conv2d(1, 6, 5, rng=gen, dtype=dtype, input_grad=False), ScaledTanh(),
             _pool(pooling, 6, dtype),
             Conv2d(6, 16, 5, connections=c3_table, rng=gen, dtype=dtype), ScaledTanh(),
@@ -86,6 +92,16 @@ class LeNet5(Sequential):
 
     def forward(self, x):
         return super().forward(_as_lenet_input(x))
+
+
+def _augmenter(augment, gen):
+    from ..data.augment import RandomAffine
+    if augment is True:
+        augment = {}
+    if not isinstance(augment, dict):
+        raise TypeError(f"augment must be None, True or a dict of RandomAffine arguments, "
+                        f"got {type(augment).__name__}")
+    return RandomAffine(**augment, rng=np.random.default_rng(gen.integers(2 ** 63)))
 
 
 def _pool(kind, channels, dtype):
