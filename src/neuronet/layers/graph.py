@@ -39,29 +39,35 @@ def _segment_sum(values, starts, nonempty, n_out):
 
 
 class _CSR:
-    """Edges grouped by one endpoint: ``gather`` the other endpoint, sum per group."""
+    """Edges grouped by one endpoint: ``sum`` gathers the other endpoint's rows and
+    adds them per group, each times the edge's multiplicity ``weight`` (to ``power``)."""
 
-    def __init__(self, group, other, n):
+    def __init__(self, group, other, weight, n):
         order = np.argsort(group, kind="stable")
         self.other = other[order]
+        self.weight = None if weight is None else weight[order]
         self.count = np.bincount(group, minlength=n)
         self.starts = np.concatenate([[0], np.cumsum(self.count)[:-1]]).astype(np.intp)
         self.nonempty = self.count > 0
         self.n = n
 
-    def sum(self, x):
-        """``out[g] = Σ_{edges (g, o)} x[o]``."""
-        return _segment_sum(x[self.other], self.starts, self.nonempty, self.n)
+    def sum(self, x, power=1):
+        """``out[g] = Σ_{edges (g, o)} weight^power · x[o]``."""
+        vals = x[self.other]
+        if self.weight is not None:
+            vals *= (self.weight ** power)[:, None].astype(vals.dtype)
+        return _segment_sum(vals, self.starts, self.nonempty, self.n)
 
 
 class Adjacency:
     """Sparse adjacency ``A`` of ``n_nodes`` nodes from an edge list ``(2, E)``.
 
-    ``A[v, u] = 1`` for each edge ``u → v`` (repeated edges count twice), so
-    ``(A x)[v] = Σ_{u ∈ N(v)} x[u]``. ``aggregate(x, 'mean')`` divides by the
-    in-degree (``D⁻¹ A x``; nodes without neighbours get 0). ``aggregate_T``
-    applies the transpose (for the backward pass); ``power=2`` squares the
-    entries of ``A`` (for the curvature pass).
+    ``A[v, u]`` = the number of edges ``u → v`` (repeated edges are merged into
+    one entry of that weight), so ``(A x)[v] = Σ_{u ∈ N(v)} x[u]``.
+    ``aggregate(x, 'mean')`` divides by the in-degree ``d_v = Σ_u A[v, u]``
+    (``D⁻¹ A x``; nodes without neighbours get 0). ``aggregate_T`` applies the
+    transpose (for the backward pass); ``power=2`` squares the entries of the
+    aggregation matrix (for the curvature pass).
     """
 
     def __init__(self, edge_index, n_nodes):
@@ -74,11 +80,14 @@ class Adjacency:
         if e.size and (e.min() < 0 or e.max() >= self.n_nodes):
             raise ValueError(f"edge_index holds node ids in [{e.min()}, {e.max()}], "
                              f"expected ids in [0, {self.n_nodes - 1}]")
-        src, dst = e[0].astype(np.intp), e[1].astype(np.intp)
         self.n_edges = e.shape[1]
-        self._in = _CSR(dst, src, self.n_nodes)     # incoming edges of each node
-        self._out = _CSR(src, dst, self.n_nodes)    # outgoing edges (for Aᵀ)
-        self.in_degree = self._in.count
+        key = e[1].astype(np.int64) * max(self.n_nodes, 1) + e[0]
+        uniq, mult = np.unique(key, return_counts=True)
+        dst, src = (uniq // max(self.n_nodes, 1)).astype(np.intp), (uniq % max(self.n_nodes, 1)).astype(np.intp)
+        weight = mult.astype(np.float64) if np.any(mult > 1) else None
+        self._in = _CSR(dst, src, weight, self.n_nodes)     # incoming edges of each node
+        self._out = _CSR(src, dst, weight, self.n_nodes)    # outgoing edges (for Aᵀ)
+        self.in_degree = np.bincount(e[1], minlength=self.n_nodes)
 
     def _norm(self, mode, power):
         if mode == "sum":
@@ -96,7 +105,7 @@ class Adjacency:
         scale = self._norm(mode, power)
         if scale is not None:
             g = g * scale[:, None].astype(g.dtype)
-        return self._out.sum(g)
+        return self._out.sum(g, power)
 
 
 def _as_adjacency(adj, n_nodes):
