@@ -168,6 +168,10 @@ def evaluate(model: Module, loss, X, y, metrics=("accuracy",), batch_size: int =
 
 
 def _evaluate(model, loss, X, y, metrics, predict_labels, batch_size):
+    if metrics and predict_labels is None:  # metrics asked for on regression outputs: argmax / [a > ½]
+        predict_labels = predict_classes
+    if not metrics:
+        predict_labels = None
     was_training = model.training
     model.eval()
     total, labels = 0.0, []
@@ -182,8 +186,6 @@ def _evaluate(model, loss, X, y, metrics, predict_labels, batch_size):
         model.train(was_training)
     res = {"loss": total / len(X)}
     if metrics:
-        if predict_labels is None:
-            raise ValueError(f"metrics {metrics} need a classification task (class labels)")
         pred = np.concatenate(labels)
         yt = asnumpy(y)
         for m in metrics:
