@@ -111,7 +111,8 @@ def translate(images, shifts):
 
 
 def _rotation_scale(angles_deg, factors, n):
-    th = np.deg2rad(_per_image(angles_deg, n, "angles"))
+    # rows point down, so a counter-clockwise turn on screen is −θ in (row, column) axes
+    th = -np.deg2rad(_per_image(angles_deg, n, "angles"))
     k = _per_image(factors, n, "factors")
     if np.any(k <= 0):
         raise ValueError("scale factors must be > 0")
@@ -121,7 +122,8 @@ def _rotation_scale(angles_deg, factors, n):
 
 
 def rotate(images, angles):
-    """Rotate by ``angles`` degrees (scalar or one per image) about the centre."""
+    """Rotate by ``angles`` degrees (scalar or one per image) about the centre,
+    counter-clockwise as displayed (``rotate(x, 90)`` is ``np.rot90(x, 1, axes=(-2, -1))``)."""
     n = np.asarray(images).shape[0]
     return affine(images, _rotation_scale(angles, 1.0, n))
 
