@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import get_array_module, get_default_dtype
+from ..init import glorot
 from ..module import Module, Parameter
 from ..random import make_rng
 from ..validation import as_float_array, check_features, check_int, check_ndim
@@ -62,8 +63,7 @@ def _init_weights(init, n_in, n_hidden, n_gates, rng, dtype):
     """
     D, H, g = n_in, n_hidden, n_gates
     if init == "glorot":
-        lim = np.sqrt(6.0 / (D + H))
-        Wx = rng.uniform(-lim, lim, (D, g * H))
+        Wx = np.concatenate([glorot((D, H), rng=rng, dtype=np.float64) for _ in range(g)], axis=1)
         Wh = np.concatenate([_orthogonal(H, rng) for _ in range(g)], axis=1)
         b = np.zeros(g * H)
     elif init == "uniform":
@@ -297,20 +297,23 @@ class LSTM(_Recurrent):
         hs[0] = self._initial(h0, "h", N)
         cs[0] = self._initial(c0, "c", N)
         # σ(a) = ½·tanh(a/2) + ½: with the i, f, o columns of the weights halved
-        # (exact in floating point) one tanh over the whole contiguous gate row gives
-        # all four gates; the C̃ block is then mapped back from ½·tanh + ½ to tanh.
-        half = xp.full(4 * H, 0.5, dtype=dt)
-        half[2 * H:3 * H] = 1
-        G = x.reshape(T * N, -1) @ (self.Wx.data * half)
-        G += self.b.data * half
+        # (exact in floating point) one tanh over the whole contiguous gate row, then
+        # ``row·A + B`` with A = B = ½ on i, f, o and A = 1, B = 0 on C̃ gives all gates.
+        A = xp.full(4 * H, 0.5, dtype=dt)
+        A[2 * H:3 * H] = 1
+        B = A.copy()
+        B[2 * H:3 * H] = 0
+        G = x.reshape(T * N, -1) @ (self.Wx.data * A)
+        G += self.b.data * A
         G = G.reshape(T, N, 4 * H)      # pre-activations, overwritten by the gate values
-        Wh = self.Wh.data * half
+        Wh = self.Wh.data * A
         p_i, p_f, p_o = (None if p is None else p * dt.type(0.5)
                          for p in (self._peep("i"), self._peep("f"), self._peep("o")))
         tmp = xp.empty((N, 4 * H), dtype=dt)
         tmpH = xp.empty((N, H), dtype=dt)
         # without an 'o' peephole o_t is known before C_t: one tanh for the whole row
         nl = 4 * H if p_o is None else 3 * H
+        A, B = A[:nl], B[:nl]
         for t in range(T):
             g = G[t]
             xp.matmul(hs[t], Wh, out=tmp)
@@ -324,13 +327,10 @@ class LSTM(_Recurrent):
                 g[:, H:2 * H] += tmpH
             a = g if nl == 4 * H else g[:, :nl]
             xp.tanh(a, out=a)
-            a *= 0.5
-            a += 0.5
-            gg = g[:, 2 * H:3 * H]
-            gg *= 2
-            gg -= 1
+            a *= A
+            a += B
             xp.multiply(g[:, H:2 * H], c_prev, out=c)
-            xp.multiply(g[:, :H], gg, out=tmpH)
+            xp.multiply(g[:, :H], g[:, 2 * H:3 * H], out=tmpH)
             c += tmpH
             o = g[:, 3 * H:]
             if p_o is not None:
@@ -355,31 +355,34 @@ class LSTM(_Recurrent):
         xp = get_array_module(dy)
         T, N, H = dy.shape
         dt = dy.dtype
-        G, cs, tc = self._G, self._cs, self._tc
+        G, cs, tc, hs = self._G, self._cs, self._tc, self._hs
         p_i, p_f, p_o = self._peep("i"), self._peep("f"), self._peep("o")
         dA = xp.empty((T, N, 4 * H), dtype=dt)
         WhT = xp.ascontiguousarray(self.Wh.data.T)
         dh = xp.zeros((N, H), dtype=dt)
         dc = xp.zeros((N, H), dtype=dt)
-        S = xp.empty((N, 4 * H), dtype=dt)  # gate derivatives σ' (i, f, o) and tanh' (C̃)
-        M = xp.empty((N, 4 * H), dtype=dt)  # what multiplies them: dC·C̃, dC·C_{t-1}, dC·i, dh·tanh C
+        # per step, in small buffers that stay in cache: S holds the gate derivatives
+        # σ' = (1 − s)(0 + s) on i, f, o and tanh' = (1 − C̃)(1 + C̃) on C̃ (whole row
+        # at once), M what multiplies them: dC·C̃, dC·C_{t-1}, dC·i, dh·tanh C_t
+        S = xp.empty((N, 4 * H), dtype=dt)
+        M = xp.empty((N, 4 * H), dtype=dt)
+        one_g = xp.zeros(4 * H, dtype=dt)
+        one_g[2 * H:3 * H] = 1
         tmpH = xp.empty((N, H), dtype=dt)
-        Si, Sf, Sg, So = (S[:, k * H:(k + 1) * H] for k in range(4))
+        So = S[:, 3 * H:]
         Mi, Mf, Mg, Mo = (M[:, k * H:(k + 1) * H] for k in range(4))
         for t in range(T - 1, -1, -1):
             g4 = G[t]
             i, f, g, o = (g4[:, k * H:(k + 1) * H] for k in range(4))
             da = dA[t]
             dh += dy[t]
-            xp.subtract(1, g4, out=S)          # σ' = s(1 − s), whole row at once
-            S *= g4
-            xp.multiply(g, g, out=Sg)          # tanh' = 1 − C̃²
-            xp.subtract(1, Sg, out=Sg)
+            xp.add(g4, one_g, out=S)
+            xp.subtract(1, g4, out=M)
+            S *= M
             xp.multiply(dh, tc[t], out=Mo)     # δo = dh ⊙ tanh C_t ⊙ o(1 − o)
-            # dC_t += dh ⊙ o ⊙ (1 − tanh² C_t) (+ δo ⊙ p_o)
-            xp.multiply(tc[t], tc[t], out=tmpH)
-            xp.subtract(1, tmpH, out=tmpH)
-            tmpH *= o
+            # dC_t += dh ⊙ o ⊙ (1 − tanh² C_t) (+ δo ⊙ p_o);  o(1 − tanh²C) = o − h ⊙ tanh C
+            xp.multiply(hs[t + 1], tc[t], out=tmpH)
+            xp.subtract(o, tmpH, out=tmpH)
             tmpH *= dh
             dc += tmpH
             if p_o is not None:
@@ -399,12 +402,18 @@ class LSTM(_Recurrent):
                 dc += tmpH
             xp.matmul(da, WhT, out=dh)
         self.dh0, self.dc0 = dh, dc
-        T_N = T * N
-        self.Wh.grad += self._hs[:-1].reshape(T_N, H).T @ dA.reshape(T_N, 4 * H)
         for k, gate, c in ((0, "i", cs[:-1]), (1, "f", cs[:-1]), (3, "o", cs[1:])):
             if gate in self.peepholes:
                 getattr(self, "p_" + gate).grad += xp.einsum("tnh,tnh->h", dA[..., k * H:(k + 1) * H], c)
-        return self._input_grads(dA)
+        # ∂E/∂Wx and ∂E/∂Wh in one GEMM: [x_t, h_{t-1}]ᵀ·δ_t stacked over all steps
+        T_N, D = T * N, self.n_in
+        Z = xp.concatenate([self._x.reshape(T_N, D), hs[:-1].reshape(T_N, H)], axis=1)
+        dA2 = dA.reshape(T_N, 4 * H)
+        dW = Z.T @ dA2
+        self.Wx.grad += dW[:D]
+        self.Wh.grad += dW[D:]
+        self.b.grad += dA2.sum(axis=0)
+        return (dA2 @ self.Wx.data.T).reshape(self._x.shape)
 
 
 # ----------------------------------------------------------------- GRU
