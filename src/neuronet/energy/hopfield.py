@@ -201,12 +201,13 @@ class Hopfield(Module):
                 sequential_sweep(Sa, W, Ha, rng.permutation(self.n), decide, block=block)
             else:
                 Sa = self._threshold(Sa @ W)
+                Ha = Sa @ W
                 oscillating[active] = (Sa == prev[active]).all(1) & (Sa != before).any(1)
                 prev[active] = before
             S[active] = Sa
             converged[active] = (Sa == before).all(1)
             E = energies[-1].copy()
-            E[active] = self._energy(Sa, Sa @ W)
+            E[active] = self._energy(Sa, Ha)
             energies.append(E)
             if converged.all() or (converged | oscillating).all():
                 break

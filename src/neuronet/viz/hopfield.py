@@ -82,7 +82,7 @@ def plot_hopfield_capacity(result, path=None, lecture: float = 0.15, theory: flo
     for x, style, name in ((lecture, ":", f"lecture {lecture}·N"), (theory, "--", f"theory {theory}·N")):
         ax2.axvline(x, color="gray", ls=style, lw=1, label=name)
     ax2.set_xlabel("load α = P/N")
-    ax2.set_ylabel("fraction of noisy probes")
+    ax2.set_ylabel("fraction of noisy probes / overlap")
     ax2.set_ylim(-0.02, 1.02)
     ax2.legend(fontsize=7)
     return _finish(fig, path)
