@@ -215,6 +215,19 @@ def test_long_chain_cd_gradient_matches_exact_gradient(visible, hidden):
     assert errors[1] > 0.06, errors
 
 
+@pytest.mark.parametrize("visible,hidden", PAIRINGS)
+def test_pcd_chains_at_fixed_parameters_give_exact_gradient(visible, hidden):
+    """Persistent chains, updated by one Gibbs step per call, converge to the model."""
+    r = make_rbm(visible, hidden, scale=LONG_CHAIN_SCALE[visible])
+    X = data_for(visible, n=8)
+    exact = M.exact_gradient(r, X)
+    for i in range(60):
+        r.zero_grad()
+        r.gradient(X, k=1, persistent=True, n_chains=12000, sample_visible=True, rng=np.random.default_rng(i))
+    err = max(float(np.abs(getattr(r, n).grad - exact[n]).max()) for n in "Wab")
+    assert err < 0.04, err
+
+
 @pytest.mark.parametrize("visible,hidden", ENUMERABLE)
 def test_sampler_matches_exact_hidden_marginal(visible, hidden):
     """Empirical distribution of h from Gibbs chains vs P(h) ∝ e^{hᵀb} Π_i Σ_{v_i} e^{v_i(a+Wh)_i − β(v_i)}."""

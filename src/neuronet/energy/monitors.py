@@ -144,10 +144,14 @@ def exact_log_likelihood(rbm, X, log_z: float | None = None, max_states: int = _
     X = rbm._check_data(X)
     if log_z is None:
         log_z = log_partition(rbm, max_states)
+    return float(-free_energy64(rbm, X).mean() - log_z)
+
+
+def free_energy64(rbm, X):
+    """``F(x)`` of each row in float64 (likelihoods are differences of large sums)."""
     W, a, b = _params64(rbm)
-    X64 = X.astype(np.float64)
-    F = rbm.visible.base_energy(X64) - X64 @ a - rbm.hidden.log_partition(X64 @ W + b)
-    return float(-F.mean() - log_z)
+    X64 = np.asarray(X, dtype=np.float64)
+    return rbm.visible.base_energy(X64) - X64 @ a - rbm.hidden.log_partition(X64 @ W + b)
 
 
 def exact_gradient(rbm, X, max_states: int = _MAX_STATES) -> dict:
