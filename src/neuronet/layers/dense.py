@@ -1,6 +1,8 @@
 """Fully connected layer (MISSION A2): ``y = x W + b``, batch-major."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..backend import get_array_module, get_default_dtype
 from ..init import initialize
 from ..module import Module, Parameter
@@ -8,6 +10,30 @@ from ..random import make_rng
 from ..validation import as_float_array, check_features, check_int, check_ndim
 
 __all__ = ["Dense"]
+
+try:  # optional: BLAS gemm with β = 1 accumulates xᵀε into the gradient without a temporary
+    from scipy.linalg import blas as _blas
+except ImportError:  # pragma: no cover - SciPy is optional
+    _blas = None
+
+
+def add_xt_dy(grad, x, dy) -> None:
+    """``grad += xᵀ · dy`` in place (the weight gradient of a dense map).
+
+    With SciPy and C-ordered NumPy float arrays this is one BLAS ``gemm`` with
+    ``β = 1`` writing straight into ``grad`` (``gradᵀ := dyᵀ x + gradᵀ``): no
+    temporary and no extra pass over the gradient. Otherwise ``grad += x.T @ dy``.
+    """
+    if (_blas is not None and type(grad) is np.ndarray and grad.dtype in (np.float32, np.float64)
+            and x.dtype == grad.dtype and dy.dtype == grad.dtype and grad.flags.c_contiguous
+            and x.flags.c_contiguous and dy.flags.c_contiguous and x.shape[0] > 0):
+        gemm = _blas.sgemm if grad.dtype == np.float32 else _blas.dgemm
+        c = grad.T
+        out = gemm(1.0, dy.T, x.T, beta=1.0, c=c, trans_b=True, overwrite_c=True)
+        if out is not c:  # the wrapper had to copy: write back
+            grad[...] = out.T
+        return
+    grad += x.T @ dy
 
 
 class Dense(Module):
@@ -62,7 +88,7 @@ class Dense(Module):
 
     def backward(self, dy):
         dy = self._check_upstream(dy, "backward")
-        self.W.grad += self._x.T @ dy
+        add_xt_dy(self.W.grad, self._x, dy)
         if self.b is not None:
             self.b.grad += dy.sum(axis=0)
         if not self.input_grad:

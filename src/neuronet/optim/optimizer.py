@@ -13,11 +13,33 @@ zero. ``lr`` is a plain attribute: learning-rate schedules assign to it.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..backend import asnumpy, get_array_module
 from ..module import Module, Parameter
 from ..validation import check_positive
 
 __all__ = ["Optimizer", "OPTIMIZERS"]
+
+try:  # optional: BLAS axpy updates in one pass, without a temporary
+    from scipy.linalg import blas as _blas
+except ImportError:  # pragma: no cover - SciPy is optional
+    _blas = None
+
+
+def axpy(a: float, x, y) -> None:
+    """``y += a·x`` in place (BLAS ``axpy`` for C-ordered NumPy float arrays when SciPy
+    is installed; NumPy otherwise)."""
+    if (_blas is not None and type(y) is np.ndarray and type(x) is np.ndarray
+            and y.dtype in (np.float32, np.float64) and x.dtype == y.dtype
+            and y.flags.c_contiguous and x.flags.c_contiguous and y.shape == x.shape and y.size):
+        f = _blas.saxpy if y.dtype == np.float32 else _blas.daxpy
+        flat = y.reshape(-1)
+        out = f(x.reshape(-1), flat, a=a)
+        if out is not flat:  # the wrapper had to copy: write back
+            flat[...] = out
+        return
+    y += a * x
 
 #: every optimiser class by name (for configs and checkpoints).
 OPTIMIZERS: dict[str, type] = {}

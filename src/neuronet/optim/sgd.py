@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..validation import check_positive
-from .optimizer import Optimizer
+from .optimizer import Optimizer, axpy
 
 __all__ = ["SGD", "Momentum", "Nesterov"]
 
@@ -30,7 +30,7 @@ class SGD(Optimizer):
 
     def _update(self, p, g, state):
         if self.momentum == 0:
-            p.data -= self.lr * g
+            axpy(-self.lr, g, p.data)
             return
         buf = state.get("momentum_buffer")
         if buf is None:
@@ -39,9 +39,10 @@ class SGD(Optimizer):
             buf *= self.momentum
             buf += g
         if self.nesterov:
-            p.data -= self.lr * (g + self.momentum * buf)
+            axpy(-self.lr, g, p.data)
+            axpy(-self.lr * self.momentum, buf, p.data)
         else:
-            p.data -= self.lr * buf
+            axpy(-self.lr, buf, p.data)
 
 
 class Momentum(SGD):
