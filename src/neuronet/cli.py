@@ -1,6 +1,366 @@
-"""The neuronet command (issue 3)."""
-__all__: list[str] = []
+"""The ``neuronet`` command: demo, train, evaluate, data.
+
+``neuronet train CONFIG.toml`` reads four tables::
+
+    [data]      name = "mnist" | "fashion-mnist" | "digits" | "flower" | "xor"
+                layout = "flat" (N, D) | "image" (N, 1, H, W); validation = "test" | 0.1
+    [model]     type = "MLP" (or any registered Module) and its constructor arguments,
+                or layers = [{type = "Dense", n_in = 784, n_out = 512}, {type = "ReLU"}, ...]
+    [loss]      type = "SoftmaxCrossEntropy" and its arguments
+    [optimizer] type = "Adam", lr = 1e-3, ...
+    [training]  epochs, batch_size, seed, smoothing, clip_grad_norm,
+                schedule = {type = "StepLR", step = 3, gamma = 0.5},
+                early_stopping = {monitor = "val_loss", patience = 3}
+
+and writes ``checkpoint.npz`` (every epoch, atomic), ``model.npz`` (the final
+model), ``history.json``,
+``curves.png`` and ``metrics.json`` into the output folder; ``--resume``
+continues from the checkpoint exactly.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main", "load_config", "build_model", "build_from_config", "load_data"]
 
 
-def main(argv=None):  # replaced by issue 3
-    raise SystemExit("neuronet: command line not built yet")
+# ------------------------------------------------------------------ config
+def load_config(path) -> dict:
+    """Read a TOML file (``tomllib``, or ``tomli`` before Python 3.11)."""
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    path = Path(path)
+    if not path.is_file():
+        raise SystemExit(f"neuronet: config file not found: {path}")
+    try:
+        with open(path, "rb") as f:
+            cfg = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise SystemExit(f"neuronet: {path} is not valid TOML: {e}") from None
+    for section in ("data", "model", "optimizer", "training"):
+        if section not in cfg:
+            raise SystemExit(f"neuronet: {path} has no [{section}] table")
+    return cfg
+
+
+def _split_type(table: dict, what: str):
+    table = dict(table)
+    if "type" not in table:
+        raise SystemExit(f"neuronet: the {what} needs a 'type' (a class name)")
+    return table.pop("type"), table
+
+
+def build_model(cfg: dict):
+    """A Module from the [model] table: ``type`` + arguments, or a ``layers`` list."""
+    from .io import CheckpointError, build_module
+    from .layers.containers import Sequential
+    cfg = dict(cfg)
+    try:
+        if "layers" in cfg:
+            layers = []
+            for i, layer in enumerate(cfg["layers"]):
+                name, args = _split_type(layer, f"layer {i}")
+                layers.append(build_module({"type": name, "args": args}, f"[model] layer {i}"))
+            return Sequential(*layers)
+        name, args = _split_type(cfg, "[model] table")
+        return build_module({"type": name, "args": args}, "[model]")
+    except CheckpointError as e:
+        raise SystemExit(f"neuronet: {e}") from None
+
+
+def _build_registered(table: dict, registry: dict, what: str, *first):
+    name, args = _split_type(table, f"[{what}] table")
+    if name not in registry:
+        raise SystemExit(f"neuronet: unknown {what} {name!r}; known: {', '.join(sorted(registry))}")
+    try:
+        return registry[name](*first, **args)
+    except (TypeError, ValueError) as e:
+        raise SystemExit(f"neuronet: cannot build {what} {name}: {e}") from None
+
+
+def build_from_config(cfg: dict):
+    """``(model, loss, optimizer)`` from a config dict."""
+    from .losses import LOSSES
+    from .optim import OPTIMIZERS
+    model = build_model(cfg["model"])
+    loss = _build_registered(cfg.get("loss", {"type": "SoftmaxCrossEntropy"}), LOSSES, "loss")
+    opt = _build_registered(cfg["optimizer"], OPTIMIZERS, "optimizer", model.parameters())
+    return model, loss, opt
+
+
+def load_data(cfg: dict):
+    """``(X_train, y_train, X_test, y_test)`` as float32 arrays and integer labels."""
+    from . import data as D
+    name = str(cfg.get("name", "")).lower()
+    layout = cfg.get("layout", "flat")
+    if layout not in ("flat", "image"):
+        raise SystemExit(f"neuronet: [data] layout must be 'flat' or 'image', got {layout!r}")
+    if name in ("mnist", "fashion-mnist", "fashion_mnist"):
+        loader = D.load_mnist if name == "mnist" else D.load_fashion_mnist
+        try:
+            (xi, yi), (xt, yt) = loader("train"), loader("test")
+        except D.DataError as e:
+            raise SystemExit(f"neuronet: {e}") from None
+        xi, xt = D.to_float(xi), D.to_float(xt)
+    elif name == "digits":
+        (xi, yi), (xt, yt) = D.load_digits("train"), D.load_digits("test")
+        xi, xt = xi.reshape(-1, 8, 8), xt.reshape(-1, 8, 8)
+    elif name == "flower":
+        X, y = D.make_flower(int(cfg.get("n", 400)), noise=float(cfg.get("noise", 0.2)),
+                             seed=int(cfg.get("seed", 0)), dtype=np.float32)
+        perm = np.random.default_rng(int(cfg.get("seed", 0))).permutation(len(X))
+        X, y = X[perm], y[perm]
+        k = int(len(X) * 0.75)
+        return X[:k], y[:k], X[k:], y[k:]
+    elif name in ("xor", "and", "or"):
+        X, y = D.logic_table(name)
+        X = X.astype(np.float32)
+        return X, y, X, y
+    else:
+        raise SystemExit(f"neuronet: unknown data set {name!r}; known: mnist, fashion-mnist, "
+                         "digits, flower, xor, and, or")
+    if layout == "flat":
+        xi, xt = xi.reshape(len(xi), -1), xt.reshape(len(xt), -1)
+    else:
+        xi, xt = xi[:, None], xt[:, None]
+    if cfg.get("standardize"):
+        st = D.Standardizer().fit(xi)
+        xi, xt = st.transform(xi), st.transform(xt)
+    return xi, yi.astype(np.int64), xt, yt.astype(np.int64)
+
+
+# ------------------------------------------------------------------ commands
+def _callbacks(tcfg: dict, ckpt: Path, progress: bool, cfg: dict):
+    from .train import callbacks as C
+    cbs = []
+    if "schedule" in tcfg:
+        name, args = _split_type(tcfg["schedule"], "[training] schedule")
+        registry = {"StepLR": C.StepLR, "ExponentialLR": C.ExponentialLR, "InverseTimeLR": C.InverseTimeLR}
+        if name not in registry:
+            raise SystemExit(f"neuronet: unknown schedule {name!r}; known: {', '.join(registry)}")
+        cbs.append(registry[name](**args))
+    if "early_stopping" in tcfg:
+        cbs.append(C.EarlyStopping(**tcfg["early_stopping"]))
+    # every checkpoint carries the config, so `neuronet evaluate` knows the data
+    cbs.append(C.ModelCheckpoint(ckpt, every=int(tcfg.get("checkpoint_every", 1)), extra={"config": cfg}))
+    if progress:
+        cbs.append(C.ProgressBar())
+    return cbs
+
+
+def cmd_train(args) -> int:
+    from .train.trainer import evaluate, fit
+    cfg = load_config(args.config)
+    tcfg = dict(cfg["training"])
+    if args.epochs is not None:
+        tcfg["epochs"] = args.epochs
+    out = Path(args.out or Path("runs") / Path(args.config).stem)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt = out / "checkpoint.npz"
+    if args.resume and not ckpt.is_file():
+        raise SystemExit(f"neuronet: --resume: no checkpoint at {ckpt}")
+    t0 = time.perf_counter()
+    Xtr, ytr, Xte, yte = load_data(cfg["data"])
+    t_data = time.perf_counter() - t0
+    model, loss, opt = build_from_config(cfg)
+    val = cfg["data"].get("validation", "test")
+    kw = {}
+    if val == "test":
+        kw["validation"] = (Xte, yte)
+    elif val:
+        kw["validation_split"] = float(val)
+    print(f"neuronet: {cfg['data']['name']}: {len(Xtr)} training, {len(Xte)} test objects "
+          f"(loaded in {t_data:.1f} s); model {type(model).__name__} with "
+          f"{model.num_parameters()} weights; {type(opt).__name__} lr={opt.lr:g}", flush=True)
+    t0 = time.perf_counter()
+    hist = fit(model, loss, opt, Xtr, ytr, epochs=int(tcfg.get("epochs", 10)),
+               batch_size=int(tcfg.get("batch_size", 32)), seed=tcfg.get("seed"),
+               smoothing=float(tcfg.get("smoothing", 0.05)), clip_grad_norm=tcfg.get("clip_grad_norm"),
+               callbacks=_callbacks(tcfg, ckpt, not args.no_progress, cfg),
+               resume_from=ckpt if args.resume else None, **kw)
+    train_time = time.perf_counter() - t0
+    # the final model (best weights if early stopping restored them); checkpoint.npz stays
+    # the exact state of the last epoch, for --resume
+    final = hist.trainer.save_checkpoint(out / "model.npz", extra={"config": cfg})
+    res = evaluate(model, loss, Xte, yte)
+    epoch_times = [r["time"] for r in hist.records]
+    metrics = {"test_loss": res["loss"], "test_accuracy": res.get("accuracy"),
+               "epochs": hist.trainer.epoch, "mean_epoch_time_s": float(np.mean(epoch_times)),
+               "train_time_s": train_time}
+    (out / "history.json").write_text(json.dumps(hist.records, indent=1))
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    try:
+        from .viz.curves import plot_history
+        plot_history(hist, out / "curves.png", title=Path(args.config).stem)
+    except ImportError:
+        pass
+    acc = res.get("accuracy")
+    acc_txt = f", test accuracy {100 * acc:.2f} %" if acc is not None else ""
+    print(f"neuronet: {hist.trainer.epoch} epochs, mean epoch {metrics['mean_epoch_time_s']:.3g} s; "
+          f"test loss {res['loss']:.4f}{acc_txt}; wrote {final} (final model), {ckpt} (for --resume), "
+          f"{out / 'curves.png'}")
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from .io import CheckpointError, load_checkpoint
+    from .losses import LOSSES
+    from .train.metrics import confusion_matrix
+    from .train.trainer import evaluate, predict
+    try:
+        ck = load_checkpoint(args.checkpoint)
+    except (CheckpointError, FileNotFoundError) as e:
+        raise SystemExit(f"neuronet: {e}") from None
+    cfg = (ck.extra or {}).get("config")
+    if args.data:
+        cfg = dict(cfg or {}, data=dict((cfg or {}).get("data", {}), name=args.data))
+    if not cfg or "data" not in cfg:
+        raise SystemExit(f"neuronet: {args.checkpoint} does not say which data it was trained on; "
+                         "give --data NAME")
+    _, _, Xte, yte = load_data(cfg["data"])
+    name, largs = _split_type(cfg.get("loss", {"type": "SoftmaxCrossEntropy"}), "[loss]")
+    loss = LOSSES[name](**largs)
+    res = evaluate(ck.model, loss, Xte, yte)
+    print(f"{args.checkpoint}: epoch {ck.epoch}, {len(Xte)} test objects of {cfg['data']['name']}")
+    print(f"test loss {res['loss']:.4f}" + (f", test accuracy {100 * res['accuracy']:.2f} %, "
+                                              f"error rate {100 * (1 - res['accuracy']):.2f} %"
+                                              if "accuracy" in res else ""))
+    if args.confusion:
+        print("confusion matrix (rows: true class, columns: predicted):")
+        print(confusion_matrix(yte, predict(ck.model, Xte)))
+    return 0
+
+
+def cmd_data(args) -> int:
+    from . import data as D
+    names = [args.name] if args.name else list(D.DATASETS)
+    if args.action == "list":
+        print(f"NEURONET_DATA={os.environ.get('NEURONET_DATA', '(not set)')}; cache {D.cache_dir()}")
+        for n in names:
+            ds = D.DATASETS[n]
+            rows = D.verify(n)
+            state = "complete" if all(r[2] == "ok" for r in rows) else \
+                f"{sum(r[2] == 'ok' for r in rows)}/{len(rows)} files"
+            print(f"{n:14s} {state:12s} {ds.home}")
+        print("digits         built in     scikit-learn's 8x8 digits (pip install 'neuronet[sklearn]')")
+        print("flower, xor    generated    the lecture's planar flower set and logic tables")
+        return 0
+    if args.action == "verify":
+        bad = 0
+        for n in names:
+            for fname, path, status in D.verify(n):
+                bad += status != "ok"
+                print(f"{n:14s} {fname:28s} {status:13s} {path}")
+        return 1 if bad else 0
+    for n in names:  # fetch
+        try:
+            paths = D.fetch(n, download=True)
+        except D.DataError as e:
+            print(f"neuronet: {e}", file=sys.stderr)
+            return 1
+        for fname, p in paths.items():
+            print(f"{n:14s} {fname:28s} ok  {p}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from . import data as D
+    from .losses import SoftmaxCrossEntropy
+    from .models.mlp import MLP
+    from .optim import Adam
+    from .train.callbacks import ProgressBar
+    from .train.trainer import evaluate, fit
+    Xtr, ytr = D.load_digits("train")
+    Xte, yte = D.load_digits("test")
+    model = MLP([64, 128, 10], activation="relu", seed=args.seed)
+    loss = SoftmaxCrossEntropy()
+    opt = Adam(model.parameters(), lr=3e-3)
+    print(f"neuronet demo: scikit-learn's 8x8 digits, {len(Xtr)} training and {len(Xte)} test "
+          f"images; MLP 64-128-10 (ReLU), Adam, {args.epochs} epochs")
+    hist = fit(model, loss, opt, Xtr, ytr, epochs=args.epochs, batch_size=32, seed=args.seed,
+               validation=(Xte, yte), callbacks=[ProgressBar()] if not args.no_progress else [])
+    res = evaluate(model, loss, Xte, yte)
+    out = Path(args.out)
+    msg = ""
+    try:
+        from .viz.curves import plot_history
+        plot_history(hist, out / "demo_curves.png", title="neuronet demo: digits")
+        msg = f"; training curves in {out / 'demo_curves.png'}"
+    except ImportError:
+        msg = " (install matplotlib for the training-curve picture)"
+    print(f"test accuracy: {100 * res['accuracy']:.2f} %{msg}")
+    return 0
+
+
+# ------------------------------------------------------------------ parser
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="neuronet",
+        description="neuronet: classic neural networks written out by hand in NumPy. "
+                    "Train from a TOML config, evaluate checkpoints, manage data sets.",
+        epilog="Data sets are looked up in $NEURONET_DATA, then in the user cache "
+               "(~/.cache/neuronet). Examples: `neuronet demo`, "
+               "`neuronet train examples/mnist_mlp.toml`, `neuronet data verify`.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    d = sub.add_parser("demo", help="offline demo: train an MLP on scikit-learn's digits",
+                       description="Train an MLP 64-128-10 on scikit-learn's 8x8 digits (offline), "
+                                   "print the test accuracy and write a training-curve PNG.")
+    d.add_argument("--epochs", type=int, default=30, help="number of epochs (default 30)")
+    d.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    d.add_argument("--out", default=".", help="folder for demo_curves.png (default: current folder)")
+    d.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    d.set_defaults(func=cmd_demo)
+
+    t = sub.add_parser("train", help="train a model described in a TOML config",
+                       description="Train the model of CONFIG.toml ([data], [model], [loss], "
+                                   "[optimizer], [training] tables; see examples/mnist_mlp.toml). "
+                                   "Writes checkpoint.npz every epoch (atomically), model.npz (the "
+                                   "final model, for `neuronet evaluate`), history.json, "
+                                   "metrics.json and curves.png into the output folder.")
+    t.add_argument("config", help="the TOML config file")
+    t.add_argument("--out", help="output folder (default runs/<config name>)")
+    t.add_argument("--resume", action="store_true",
+                   help="continue exactly from OUT/checkpoint.npz (weights, optimiser, RNG, epoch)")
+    t.add_argument("--epochs", type=int, help="override [training] epochs (the epoch to train up to)")
+    t.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("evaluate", help="evaluate a checkpoint on its test set",
+                       description="Load CHECKPOINT (written by `neuronet train`) and print the test "
+                                   "loss and accuracy on the data set it was trained on.")
+    e.add_argument("checkpoint", help="a .npz checkpoint")
+    e.add_argument("--data", help="data set name, if the checkpoint does not record it")
+    e.add_argument("--confusion", action="store_true", help="also print the confusion matrix")
+    e.set_defaults(func=cmd_evaluate)
+
+    a = sub.add_parser("data", help="list, verify or fetch the data sets (MNIST, Fashion-MNIST)",
+                       description="list: where each data set is and whether it is complete; "
+                                   "verify: check every file's MD5 (exit status 1 if any is bad "
+                                   "or missing); fetch: download missing files into the cache, "
+                                   "verified, atomically.")
+    a.add_argument("action", choices=["list", "verify", "fetch"], help="what to do")
+    a.add_argument("name", nargs="?", choices=["mnist", "fashion-mnist"],
+                   help="one data set (default: all)")
+    a.set_defaults(func=cmd_data)
+    return p
+
+
+def main(argv=None) -> int:
+    """Entry point of the ``neuronet`` command; returns the exit status."""
+    args = make_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

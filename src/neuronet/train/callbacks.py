@@ -192,8 +192,9 @@ class ModelCheckpoint(Callback):
     """
 
     def __init__(self, path, every: int = 1, save_best_only: bool = False,
-                 monitor: str = "val_loss", mode: str = "auto"):
+                 monitor: str = "val_loss", mode: str = "auto", extra: dict | None = None):
         self.path = str(path)
+        self.extra = extra  # stored in every checkpoint (e.g. the training config)
         self.every = check_int(every, "every", minimum=1)
         self.save_best_only = bool(save_best_only)
         self.monitor = monitor
@@ -214,12 +215,12 @@ class ModelCheckpoint(Callback):
             self.best = float(value)
         elif epoch % self.every:
             return
-        self.saved.append(trainer.save_checkpoint(self._path(epoch)))
+        self.saved.append(trainer.save_checkpoint(self._path(epoch), self.extra))
 
     def on_train_end(self, trainer):
         # the final state too, so an interrupted periodic schedule can still resume from the end
         if not self.save_best_only and trainer.epoch % self.every and trainer.epoch > 0:
-            self.saved.append(trainer.save_checkpoint(self._path(trainer.epoch)))
+            self.saved.append(trainer.save_checkpoint(self._path(trainer.epoch), self.extra))
 
     def state_dict(self):
         return {"best": self.best}

@@ -352,8 +352,10 @@ class Trainer:
             total += L * m
             if self.record_q:
                 self.history.q_trace.append(q)
-            for c in batch_cbs:
-                c.on_batch_end(self, b + 1, L)
+            if batch_cbs:
+                self.q = q
+                for c in batch_cbs:
+                    c.on_batch_end(self, b + 1, L)
         self.q = q
         rec = {"epoch": epoch, "loss": total / n, "q": q, "lr": getattr(opt, "lr", None),
                "time": time.perf_counter() - t0}
