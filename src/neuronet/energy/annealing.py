@@ -74,33 +74,39 @@ def sequential_sweep(S, W, H, order, decide, block: int = 64):
     """
     xp = get_array_module(S)
     order = np.asarray(order)
+    B = S.shape[0]
     for start in range(0, order.size, block):
         idx = order[start:start + block]
-        Sb = S[:, idx]
+        # the block's states and fields transposed, (k, B): unit j's column is a contiguous row
+        Sb = xp.ascontiguousarray(S[:, idx].T)
         Sb0 = Sb.copy()
-        Hb = H[:, idx]
+        Hb = xp.ascontiguousarray(H[:, idx].T)
         Wbb = W[xp.ix_(idx, idx)] if xp is np else W[idx][:, idx]
         for j, unit in enumerate(idx):
-            new = decide(Hb[:, j], Sb[:, j], int(unit))
-            d = new - Sb[:, j]
+            new = decide(Hb[j], Sb[j], int(unit))
+            d = new - Sb[j]
             rows = xp.flatnonzero(d)
             if rows.size == 0:
                 continue
-            Sb[rows, j] = new[rows]
-            Hb[rows] += d[rows, None] * Wbb[j]
+            Sb[j] = new
+            if 4 * rows.size > B:  # many chains changed (sampling): one dense rank-1 update
+                Hb += Wbb[:, j, None] * d
+            else:  # few changed (deterministic descent near a fixed point): only those chains
+                Hb[:, rows] += Wbb[:, j, None] * d[rows]
         dS = Sb - Sb0
-        rows = xp.flatnonzero(dS.any(axis=1))
+        rows = xp.flatnonzero(dS.any(axis=0))
         if rows.size == 0:
             continue
-        S[rows[:, None], idx] = Sb[rows]
-        H[rows] += dS[rows] @ W[idx]
+        S[rows[:, None], idx] = Sb[:, rows].T
+        H[rows] += dS[:, rows].T @ W[idx]
     return S, H
 
 
 def gibbs_sweep(S, W, b, T: float, rng: np.random.Generator, order=None, H=None, block: int = 64):
     """One Gibbs sweep over binary {0, 1} units with symmetric ``W`` (zero diagonal), in place.
 
-    Each visited unit is resampled from ``p_i = σ(ΔE_i / T)`` with the energy gap
+    Each visited unit is resampled from ``p_i = σ(ΔE_i / T)`` (drawn as
+    ``u < σ(ΔE_i/T)``, evaluated as ``ΔE_i > T·logit(u)``) with the energy gap
     ``ΔE_i = b_i + Σ_j w_ij s_j`` (Hinton's stochastic neuron, lecture 001), one
     unit at a time (units are coupled) and vectorised over the B chains (rows of
     ``S``). ``order`` lists the units to visit (default: all, in a fresh random
@@ -110,12 +116,19 @@ def gibbs_sweep(S, W, b, T: float, rng: np.random.Generator, order=None, H=None,
     if not (np.isfinite(T) and T > 0):
         raise ValueError(f"temperature T must be positive and finite, got {T}")
     n = W.shape[0]
-    if order is None:
-        order = rng.permutation(n)
+    order = rng.permutation(n) if order is None else np.asarray(order)
     if H is None:
         H = S @ W + b
+    # u < σ(ΔE/T)  ⇔  ΔE > T·ln(u/(1−u)): the uniforms of the whole sweep become thresholds
+    # in one vectorised call, and each unit's draw is a comparison (no σ per unit).
+    U = rng.random((order.size, S.shape[0]), dtype=S.dtype if S.dtype == np.float32 else np.float64)
+    with np.errstate(divide="ignore"):
+        Z = (T * (np.log(U) - np.log1p(-U))).astype(H.dtype, copy=False)
+    pos = np.empty(n, dtype=np.int64)
+    pos[order] = np.arange(order.size)
+    one = S.dtype.type(1)
 
     def decide(h, s, i):
-        return sample_bernoulli(sigmoid(h / T), rng)
+        return (h > Z[pos[i]]) * one
 
     return sequential_sweep(S, W, H, order, decide, block=block)
