@@ -109,6 +109,25 @@ class _Recurrent(Module):
         vals = tuple(self._carry[n] for n in self._state_names)
         return vals[0] if len(vals) == 1 else (None if vals[0] is None else vals)
 
+    def get_state(self) -> dict:
+        """Copies of the carried state arrays by name (``h``; ``h``, ``c`` for the LSTM);
+        ``None`` for a state not set yet. For saving a truncated-BPTT run mid-stream."""
+        return {n: None if v is None else v.copy() for n, v in self._carry.items()}
+
+    def set_state(self, state: dict) -> None:
+        """Set the carried state from :meth:`get_state`'s dict (``None`` entries reset)."""
+        unknown = set(state) - set(self._state_names)
+        if unknown:
+            raise KeyError(f"{type(self).__name__} carries {self._state_names}, got {sorted(unknown)}")
+        xp = get_array_module(self.Wx.data)
+        for n in self._state_names:
+            v = state.get(n)
+            if v is not None:
+                v = xp.asarray(v, dtype=self.Wx.data.dtype)
+                if v.ndim != 2 or v.shape[1] != self.n_hidden:
+                    raise ValueError(f"state {n!r} must have shape (N, {self.n_hidden}), got {tuple(v.shape)}")
+            self._carry[n] = v
+
     def _on_dtype_change(self, dtype) -> None:
         for name, v in self._carry.items():
             if v is not None:

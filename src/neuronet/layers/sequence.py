@@ -15,7 +15,7 @@ from ..losses import Loss, SoftmaxCrossEntropy
 from ..module import Module
 from ..validation import check_ndim
 
-__all__ = ["TimeDistributed", "LastStep", "SequenceSoftmaxCrossEntropy"]
+__all__ = ["TimeMajor", "TimeDistributed", "LastStep", "SequenceSoftmaxCrossEntropy"]
 
 
 def _check_sequence(x, name):
@@ -23,6 +23,28 @@ def _check_sequence(x, name):
         x = np.asarray(x)
     check_ndim(x, tuple(range(3, 9)), name, "(T, N, ...): time, batch, features")
     return x
+
+
+class TimeMajor(Module):
+    """``(N, T, ...) → (T, N, ...)``: batch-major sequences (one object per row, as
+    :func:`~neuronet.train.trainer.fit` slices them) into the recurrent layers'
+    time-major layout. Backward swaps the axes back. The output is contiguous, so
+    each step ``x_t`` is one block of memory."""
+
+    def __init__(self):
+        self._on = False
+
+    def forward(self, x):
+        x = _check_sequence(x, "TimeMajor input")
+        self._on = True
+        return get_array_module(x).ascontiguousarray(x.swapaxes(0, 1))
+
+    def backward(self, dy):
+        if not self._on:
+            raise RuntimeError("TimeMajor.backward called before forward()")
+        return get_array_module(dy).ascontiguousarray(dy.swapaxes(0, 1))
+
+    backward_curvature = backward
 
 
 class TimeDistributed(Module):
