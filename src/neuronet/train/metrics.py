@@ -22,7 +22,7 @@ def _labels(y_true, y_pred):
     yp = asnumpy(y_pred)
     if yt.ndim == 2 and yt.shape[1] > 1:       # one-hot targets
         yt = yt.argmax(axis=1)
-    if yp.ndim == 2 and yp.shape[1] > 1:       # scores, not labels
+    if yp.ndim == 2:                           # scores (N, C) or one output column (N, 1)
         yp = predict_classes(yp)
     yt, yp = yt.reshape(len(yt)), yp.reshape(len(yp))
     if len(yt) != len(yp):
