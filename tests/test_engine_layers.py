@@ -264,3 +264,35 @@ def test_dropout_in_a_net_gradchecks_with_fixed_mask():
 
     net.layers[2] = Fixed(0.5)
     assert nt.gradcheck(net, x)
+
+
+def test_dropout_curvature_uses_the_squared_mask():
+    d = nt.Dropout(0.4, seed=2)
+    x = np.random.default_rng(3).standard_normal((4, 5))
+    y = d.forward(x)
+    scale = np.where(y != 0, 1 / 0.6, 0.0)
+    d2y = np.random.default_rng(4).uniform(size=x.shape)
+    np.testing.assert_allclose(d.backward_curvature(d2y), scale ** 2 * d2y)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blas_gradient_accumulation_equals_numpy_fallback(monkeypatch, dtype):
+    from neuronet.layers import dense as dense_mod
+
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 7)).astype(dtype)
+    dy = rng.standard_normal((6, 3)).astype(dtype)
+    g0 = rng.standard_normal((7, 3)).astype(dtype)
+    fast, slow = g0.copy(), g0.copy()
+    dense_mod.add_xt_dy(fast, x, dy)
+    dense_mod.add_xt_dy(fast, x[:, ::-1].copy(), dy)  # accumulates again
+    monkeypatch.setattr(dense_mod, "_blas", None)
+    dense_mod.add_xt_dy(slow, x, dy)
+    dense_mod.add_xt_dy(slow, x[:, ::-1].copy(), dy)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(fast, slow, rtol=tol, atol=tol)
+    np.testing.assert_allclose(slow, g0 + x.T @ dy + x[:, ::-1].T @ dy, rtol=tol, atol=tol)
+    # non-contiguous input takes the NumPy route and is still right
+    other = g0.copy()
+    dense_mod.add_xt_dy(other, np.asfortranarray(x), dy)
+    np.testing.assert_allclose(other, g0 + x.T @ dy, rtol=tol, atol=tol)
