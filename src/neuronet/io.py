@@ -216,6 +216,9 @@ class Checkpoint:
 def _read_npz(path: Path) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
+    with open(path, "rb") as f:
+        if f.read(4) != b"PK\x03\x04":  # np.load would otherwise try it as a pickle
+            raise CheckpointError(f"{path}: not a readable .npz checkpoint (no zip header)")
     try:
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
