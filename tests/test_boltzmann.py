@@ -263,3 +263,14 @@ def test_hidden_units_are_needed_for_parity():
     assert kl0 >= np.log(2) - 1e-6
     bm = BoltzmannMachine(4, 4, init_std=1.0, seed=0, dtype="float64")
     assert bm.fit(X, epochs=3000, lr=1.0, method="exact", progress=False)["kl"][-1] < 0.06
+
+
+def test_save_load_round_trip(tmp_path):
+    bm = BoltzmannMachine(4, 2, init_std=0.3, seed=0)
+    bm.b.data[:] = np.arange(6)
+    nt.save(tmp_path / "bm.npz", bm)
+    loaded = nt.load(tmp_path / "bm.npz")
+    loaded = loaded[0] if isinstance(loaded, tuple) else loaded
+    assert isinstance(loaded, BoltzmannMachine) and (loaded.n_visible, loaded.n_hidden) == (4, 2)
+    np.testing.assert_array_equal(loaded.W.data, bm.W.data)
+    np.testing.assert_array_equal(loaded.b.data, bm.b.data)

@@ -253,3 +253,28 @@ def test_bad_arguments():
 
 def test_public_names():
     assert nt.energy.Hopfield is Hopfield and nt.energy.hopfield_capacity is hopfield_capacity
+
+
+def test_save_load_round_trip(tmp_path, rng):
+    net = Hopfield(30, rule="storkey", thresholds=0.1).store(rng.choice([-1.0, 1.0], size=(3, 30)))
+    nt.save(tmp_path / "hop.npz", net)
+    loaded = nt.load(tmp_path / "hop.npz")
+    loaded = loaded[0] if isinstance(loaded, tuple) else loaded
+    assert isinstance(loaded, Hopfield) and loaded.rule == "storkey"
+    np.testing.assert_array_equal(loaded.W.data, net.W.data)
+    np.testing.assert_array_equal(loaded.theta.data, net.theta.data)
+
+
+def test_pictures(rng):
+    import matplotlib
+    matplotlib.use("Agg")
+    xi = rng.choice([-1.0, 1.0], size=(4, 36))
+    fig = nt.viz.plot_hopfield_recall([xi, flip_bits(xi, 5, rng), xi[:3]], (6, 6), labels=["a", "b", "c"])
+    assert len(fig.axes) == 12
+    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), xi[0].reshape(6, 6))
+    assert not fig.axes[11].images  # row c has 3 patterns: 4th cell empty
+    res = hopfield_capacity(100, [0.05, 0.2], trials=2, recall_probes=5, seed=0)
+    fig = nt.viz.plot_hopfield_capacity(res)
+    assert len(fig.axes) == 2
+    fig = nt.viz.plot_hopfield_energy(np.array([[3.0, 2.0, 5.0], [1.0, 0.0, 4.0]]))
+    assert len(fig.axes[0].lines) == 3

@@ -30,7 +30,8 @@ from ..random import make_rng
 from ..validation import as_float_array, check_features, check_int, check_ndim, check_positive
 from .annealing import gibbs_sweep
 
-__all__ = ["BoltzmannMachine", "AnnealResult", "enumerate_states", "states_to_index", "data_distribution", "kl_divergence",
+__all__ = ["BoltzmannMachine", "AnnealResult", "enumerate_states", "states_to_index", "data_distribution",
+           "kl_divergence",
            "EXACT_MAX_UNITS"]
 
 #: enumeration is refused above this many units (2^24 states, ~16 M energies).
@@ -98,10 +99,12 @@ class BoltzmannMachine(Module):
         check_ndim(W, 2, "W")
         if W.shape[0] != W.shape[1]:
             raise ValueError(f"W must be a square (n, n) matrix, got shape {tuple(W.shape)}")
-        if W.size and np.max(np.abs(W - W.T)) > atol:
-            raise ValueError(f"W must be symmetric; largest |w_ij − w_ji| is {np.max(np.abs(W - W.T)):.3g}")
-        if W.size and np.max(np.abs(np.diag(W))) > atol:
-            raise ValueError(f"W must have a zero diagonal; largest |w_ii| is {np.max(np.abs(np.diag(W))):.3g}")
+        asym = float(np.max(np.abs(W - W.T))) if W.size else 0.0
+        if asym > atol:
+            raise ValueError(f"W must be symmetric (w_ij = w_ji); largest |w_ij − w_ji| is {asym:.3g}")
+        diag = float(np.max(np.abs(np.diag(W)))) if W.size else 0.0
+        if diag > atol:
+            raise ValueError(f"W must have a zero diagonal (w_ii = 0); largest |w_ii| is {diag:.3g}")
         n = W.shape[0]
         nv = n if n_visible is None else check_int(n_visible, "n_visible", minimum=1)
         if nv > n:

@@ -23,7 +23,8 @@ import numpy as np
 from ..backend import get_default_dtype
 from ..module import Module, Parameter
 from ..random import make_rng
-from ..validation import as_float_array, check_features, check_finite, check_int, check_ndim, check_probability
+from ..validation import (as_float_array, check_features, check_finite, check_int, check_ndim,
+                          check_probability)
 from .annealing import sequential_sweep
 
 __all__ = ["Hopfield", "RecallResult", "CapacityResult", "hopfield_capacity", "theoretical_bit_error",
@@ -279,6 +280,8 @@ def hopfield_capacity(n: int, loads, trials: int = 5, noise: float = 0.1, rule: 
     n = check_int(n, "n", minimum=2)
     trials = check_int(trials, "trials", minimum=1)
     check_probability(noise, "noise")
+    if recall_probes is not None:
+        check_int(recall_probes, "recall_probes", minimum=0)
     loads = np.atleast_1d(np.asarray(loads, dtype=np.float64))
     if loads.ndim != 1 or not np.all((loads > 0) & np.isfinite(loads)):
         raise ValueError(f"loads must be positive numbers α = P/N, got {loads}")
