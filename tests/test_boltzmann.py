@@ -274,3 +274,20 @@ def test_save_load_round_trip(tmp_path):
     assert isinstance(loaded, BoltzmannMachine) and (loaded.n_visible, loaded.n_hidden) == (4, 2)
     np.testing.assert_array_equal(loaded.W.data, bm.W.data)
     np.testing.assert_array_equal(loaded.b.data, bm.b.data)
+
+
+@pytest.mark.parametrize("method", ["gibbs", "exact"])
+def test_fit_stops_and_resumes_from_checkpoint_exactly(tmp_path, method):
+    X = _data(np.random.default_rng(0), 60)
+    full = BoltzmannMachine(6, 2, init_std=0.1, seed=0, dtype="float64")
+    h_full = full.fit(X, epochs=6, lr=0.3, method=method, sweeps=2, n_chains=30, batch_size=20,
+                      progress=False, seed=1)
+    part = BoltzmannMachine(6, 2, init_std=0.1, seed=0, dtype="float64")
+    part.fit(X, epochs=3, lr=0.3, method=method, sweeps=2, n_chains=30, batch_size=20, progress=False,
+             seed=1, checkpoint=tmp_path / "bm.npz")
+    fresh = BoltzmannMachine(6, 2, seed=99, dtype="float64")  # different start: everything comes from the file
+    h = fresh.fit(X, epochs=6, lr=0.3, method=method, sweeps=2, n_chains=30, batch_size=20, progress=False,
+                  resume_from=tmp_path / "bm.npz")
+    np.testing.assert_array_equal(fresh.W.data, full.W.data)
+    np.testing.assert_array_equal(fresh.b.data, full.b.data)
+    assert h["kl"] == h_full["kl"]

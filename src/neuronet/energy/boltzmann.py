@@ -329,7 +329,7 @@ class BoltzmannMachine(Module):
 
     def fit(self, X, epochs: int = 100, lr: float = 0.1, method: str = "gibbs", batch_size: int | None = None,
             sweeps: int = 10, n_chains: int = 100, optimizer=None, progress: bool = True,
-            monitor_kl: bool | None = None, rng=None, seed=None):
+            monitor_kl: bool | None = None, rng=None, seed=None, checkpoint=None, resume_from=None):
         """Learn the distribution of the binary rows of ``X`` (N, n_visible).
 
         Each update: clamped and free statistics (``method='gibbs'``: sampled, free
@@ -338,6 +338,11 @@ class BoltzmannMachine(Module):
         ``Δθ = η·(⟨·⟩_clamped − ⟨·⟩_free)``). ``monitor_kl`` (default: when the
         machine is small enough) records the exact ``KL(P_data‖P_model)`` per epoch.
         Returns the history dict ``{'kl': [...]}``. Shows a tqdm bar when ``progress``.
+
+        ``checkpoint`` (a path): after every epoch the weights, the optimiser state,
+        the generator state, the persistent chains and the history are written
+        (atomically, :func:`neuronet.save`); ``resume_from`` continues from such a
+        file up to ``epochs`` in total, giving the same result as an uninterrupted run.
         """
         X = np.atleast_2d(self._states(X, self.n_visible, "X"))
         epochs = check_int(epochs, "epochs", minimum=1)
@@ -349,11 +354,15 @@ class BoltzmannMachine(Module):
         if monitor_kl is None:
             monitor_kl = self.n <= 16
         history = {"kl": []}
-        bar = range(epochs)
+        first = 0
+        if resume_from is not None:
+            first, history = self._resume(resume_from, optimizer)
+            rng = self.rng
+        bar = range(first, epochs)
         if progress:
             from tqdm.auto import tqdm
-            bar = tqdm(bar, desc=f"BM fit ({method})")
-        for _ in bar:
+            bar = tqdm(bar, desc=f"BM fit ({method})", initial=first, total=epochs)
+        for epoch in bar:
             order = rng.permutation(len(X))
             for start in range(0, len(X), bs):
                 self.zero_grad()
@@ -368,7 +377,26 @@ class BoltzmannMachine(Module):
                 history["kl"].append(self.kl_to_data(X))
                 if progress:
                     bar.set_postfix(kl=f"{history['kl'][-1]:.4f}")
+            if checkpoint is not None:
+                from ..io import save
+                save(checkpoint, self, optimizer, epoch=epoch + 1,
+                     extra={"chains": self._chains, "kl": list(history["kl"])})
         return history
+
+    def _resume(self, path, optimizer):
+        """Load weights, generator, chains and history from a :meth:`fit` checkpoint."""
+        from ..io import load_checkpoint
+
+        ck = load_checkpoint(path)
+        if not isinstance(ck.model, BoltzmannMachine) or ck.model.n != self.n:
+            raise ValueError(f"{path}: not a checkpoint of a Boltzmann machine with {self.n} units")
+        self.load_state_dict(ck.model.state_dict())
+        self.rng.bit_generator.state = ck.model.rng.bit_generator.state
+        chains = ck.extra.get("chains")
+        self._chains = None if chains is None else np.asarray(chains, dtype=self.W.data.dtype)
+        if optimizer is not None and ck.optimizer_state is not None:
+            optimizer.load_state_dict(ck.optimizer_state)
+        return int(ck.epoch or 0), {"kl": [float(k) for k in ck.extra.get("kl", [])]}
 
 
 def data_distribution(V):
