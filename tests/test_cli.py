@@ -105,3 +105,10 @@ def test_mnist_mlp_reaches_98_percent(data_dir, tmp_path):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["epochs"] <= 10
     assert metrics["test_accuracy"] >= 0.98, metrics
+
+
+def test_logic_example_runs():
+    r = subprocess.run([sys.executable, str(ROOT / "examples" / "logic_neurons.py")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "never 0" in r.stdout and r.stdout.count("(truth [0, 1, 1, 0])") == 3

@@ -266,3 +266,23 @@ def test_history_access():
     assert h.keys() == ["epoch", "loss", "val_loss"]
     with pytest.raises(KeyError, match="no 'acc'"):
         h["acc"]
+
+
+@pytest.mark.parametrize("kind", ["margin-logistic", "margin-hinge", "bce-logits", "bce-sigmoid"])
+def test_binary_losses_and_their_accuracy(kind):
+    """Margin losses take y ∈ {−1, +1} (accuracy by sign), BCE y ∈ {0, 1} (by ½ or logit 0)."""
+    X, y = D.make_flower(100, seed=0)
+    layers = [nt.Dense(2, 16, seed=0), nt.Tanh(), nt.Dense(16, 1, seed=1)]
+    if kind.startswith("margin"):
+        loss, t = nt.MarginLoss(kind.split("-")[1]), 2 * y - 1
+    else:
+        loss, t = nt.BinaryCrossEntropy(from_logits=kind == "bce-logits"), y
+        if kind == "bce-sigmoid":
+            layers.append(nt.Sigmoid())
+    net = nt.Sequential(*layers)
+    h = nt.fit(net, loss, nt.optim.Adam(net.parameters(), lr=0.01), X, t, epochs=20,
+               batch_size=10, seed=0, validation=(X, t))
+    out = nt.predict(net, X).ravel()
+    pred = (out > (0.5 if kind == "bce-sigmoid" else 0.0)).astype(int)
+    assert h.last["val_accuracy"] == pytest.approx(np.mean(pred == y))
+    assert h.last["val_accuracy"] >= 0.8
