@@ -274,3 +274,17 @@ def test_gaussian_gaussian_sampler_moments():
     v = r.sample(40000, steps=40, rng=np.random.default_rng(0))
     np.testing.assert_allclose(v.mean(0), mu[:n], atol=0.04)
     np.testing.assert_allclose(np.cov(v.T), cov[:n, :n], atol=0.05)
+
+
+def test_unit_sigmoid_equals_shared_sigmoid():
+    """BernoulliUnits.mean is the shared annealing.sigmoid, computed in place."""
+    from neuronet.energy.annealing import sigmoid
+    from neuronet.energy.units import BernoulliUnits
+
+    for dt in (np.float32, np.float64):
+        x = np.random.default_rng(0).normal(0, 20, (50, 30)).astype(dt)
+        x[0, :3] = [-1000, 1000, 0]
+        out = np.empty_like(x)
+        got = BernoulliUnits().mean(x, out=out)
+        assert got is out and got.dtype == dt
+        np.testing.assert_allclose(got, sigmoid(x), rtol=1e-6 if dt == np.float32 else 1e-14, atol=1e-30)

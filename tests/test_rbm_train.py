@@ -51,8 +51,8 @@ def test_pcd_training_raises_exact_log_likelihood():
     r = RBM(6, 4, seed=1).astype(np.float64)
     r.a.data[...] = r.visible.init_bias(X)
     independent = M.exact_log_likelihood(r, X)
-    # PCD needs a small step: the persistent chains must keep up with the weights
-    r.fit(X, epochs=60, batch_size=10, persistent=True, n_chains=50, lr=0.01, momentum=0.5,
+    # no momentum: with 0.9 the weights outrun the persistent chains on this tiny model
+    r.fit(X, epochs=40, batch_size=10, persistent=True, n_chains=50, lr=0.05, momentum=0.0,
           verbose=False, seed=0)
     assert M.exact_log_likelihood(r, X) > independent + 0.8
 

@@ -111,15 +111,23 @@ def ais_log_partition(rbm, data=None, base_visible_bias=None, n_runs: int = 100,
     d = a - a_A
 
     v = vis.sample(vis.mean(np.repeat(a_A[None], n_runs, axis=0)), rng)
+    x = np.empty((n_runs, rbm.n_hidden), dtype)
+    xin = np.empty((n_runs, rbm.n_visible), dtype)
     log_w = np.zeros(n_runs)
     for k in range(1, len(betas)):
         bk, bprev = betas[k], betas[k - 1]
-        x = v @ W + b
+        np.matmul(v, W, out=x)
+        x += b
         # log p*_k(v) − log p*_{k−1}(v): the bias part is (β_k − β_{k−1}) (a − a_A)ᵀv
         log_w += (bk - bprev) * (v @ d) + hid.log_partition(bk * x) - hid.log_partition(bprev * x)
         if k < len(betas) - 1:
-            h = hid.sample(hid.mean(bk * x), rng)
-            v = vis.sample(vis.mean((1.0 - bk) * a_A + bk * (h @ W.T + a)), rng)
+            x *= bk
+            h = hid.sample(hid.mean(x, out=x), rng, out=x)
+            # visible input (1 − β_k) a_A + β_k (a + W h)
+            np.matmul(h, W.T, out=xin)
+            xin *= bk
+            xin += (1.0 - bk) * a_A + bk * a
+            v = vis.sample(vis.mean(xin, out=xin), rng, out=v if v.dtype == dtype else None)
     top = float(log_w.max())
     w = np.exp(log_w - top)
     mean, sd = float(w.mean()), float(w.std()) / math.sqrt(n_runs)

@@ -81,7 +81,7 @@ class RBM(Module):
         self.W = Parameter(w.astype(dtype), name="W")
         self.a = Parameter(np.zeros(n_visible, dtype=dtype), name="a")
         self.b = Parameter(np.zeros(n_hidden, dtype=dtype), name="b")
-        self.persistent_chains = None  # PCD fantasy particles (visible states)
+        self.persistent_chains = None  # PCD fantasy particles (their hidden states)
         self.negative_samples_ = None
         self.n_updates_ = 0
         self._buffers = {}
@@ -223,7 +223,7 @@ class RBM(Module):
             dt, nv, nh, rows = self.dtype, self.n_visible, self.n_hidden, n_pos + n_neg
             s = np.concatenate([np.full(n_pos, -1.0 / n_pos), np.full(n_neg, 1.0 / n_neg)]).astype(dt)
             buf = {"V": np.empty((rows, nv), dt), "H": np.empty((rows, nh), dt),
-                   "Vs": np.empty((n_neg, nv), dt), "Hs": np.empty((n_neg, nh), dt),
+                   "Hs": np.empty((n_neg, nh), dt),
                    "D": np.empty((n_pos, nv), dt), "s": s, "Wtmp": np.empty_like(self.W.data)}
             if len(self._buffers) > 8:  # many batch sizes: keep memory bounded
                 self._buffers.clear()
@@ -241,14 +241,12 @@ class RBM(Module):
         N = v0.shape[0]
         if persistent:
             if self.persistent_chains is None or (n_chains and len(self.persistent_chains) != n_chains):
-                C = n_chains or N
-                start = np.broadcast_to(a, (C, self.n_visible))
-                self.persistent_chains = self.visible.sample(self.visible.mean(np.array(start)), rng)
+                self.persistent_chains = self._start_chains(n_chains or N, rng)
             C = len(self.persistent_chains)
         else:
             C = N
         buf = self._buf(N, C)
-        Vb, Hb, Vs, Hs = buf["V"], buf["H"], buf["Vs"], buf["Hs"]
+        Vb, Hb, Hs = buf["V"], buf["H"], buf["Hs"]
         vpos, hpos, vneg, hneg = Vb[:N], Hb[:N], Vb[N:], Hb[N:]
         if not (v0.shape == vpos.shape and v0.ctypes.data == vpos.ctypes.data):
             vpos[...] = v0  # fit() gathers batches straight into the buffer
@@ -256,17 +254,12 @@ class RBM(Module):
         np.matmul(vpos, W, out=hpos)
         hpos += b
         self.hidden.mean(hpos, out=hpos)
-        if persistent:
-            np.matmul(self.persistent_chains, W, out=hneg)
-            hneg += b
-            self.hidden.mean(hneg, out=hneg)
-            hmean = hneg
-        else:
-            hmean = hpos
+        # negative phase: from the data's hidden sample (CD) or the persistent hidden states (PCD)
+        h = self.persistent_chains if persistent else self.hidden.sample(hpos, rng, out=Hs)
+        sample_v = sample_visible or persistent  # a persistent chain must stay a Markov chain
         recon = None
         for step in range(k):
-            self.hidden.sample(hmean, rng, out=Hs)
-            np.matmul(Hs, W.T, out=vneg)
+            np.matmul(h, W.T, out=vneg)
             vneg += a
             self.visible.mean(vneg, out=vneg)
             if step == 0 and not persistent:
@@ -274,22 +267,24 @@ class RBM(Module):
                 np.subtract(vpos, vneg, out=d)
                 flat = d.ravel()
                 recon = float(np.dot(flat, flat)) / N
-            if sample_visible or persistent:
-                self.visible.sample(vneg, rng, out=Vs)
-            vcur = Vs if sample_visible else vneg
-            np.matmul(vcur, W, out=hneg)
+            if sample_v:
+                self.visible.sample(vneg, rng, out=vneg)
+            np.matmul(vneg, W, out=hneg)
             hneg += b
             self.hidden.mean(hneg, out=hneg)
-            hmean = hneg
+            if step < k - 1:
+                h = self.hidden.sample(hneg, rng, out=Hs)
         if persistent:
-            self.persistent_chains[...] = Vs
-        if sample_visible:
-            vneg[...] = Vs
+            self.hidden.sample(hneg, rng, out=self.persistent_chains)
         if sample_hidden_reconstruction:
-            self.hidden.sample(hneg, rng, out=Hs)
-            hneg[...] = Hs
+            self.hidden.sample(hneg, rng, out=hneg)
         self.negative_samples_ = vneg  # the model's side of the last update (a view of a buffer)
         return buf, recon
+
+    def _start_chains(self, n, rng):
+        """Hidden states of ``n`` new PCD chains: ``h ~ P(h | v)``, ``v`` drawn from the visible biases."""
+        v = self.visible.sample(self.visible.mean(np.array(np.broadcast_to(self.a.data, (n, self.n_visible)))), rng)
+        return self.hidden.sample(self.hidden.mean(self.hidden_input(v)), rng)
 
     def _write_gradient(self, buf, add: bool):
         """``grad = −(M[v hᵀ]_data − M[v hᵀ]_model)`` (and the biases) from the buffers.
@@ -329,8 +324,10 @@ class RBM(Module):
         """ADD the CD-k (or PCD-k) estimate of ``∂(−mean log P(v))/∂θ`` into ``p.grad``.
 
         ``sample_visible``: use sampled instead of mean visible states in the
-        negative phase (the lecture advises the mean); ``sample_hidden_reconstruction``:
-        use sampled hidden states of the reconstruction (advised: the means).
+        negative phase of CD (the lecture advises the mean; PCD always samples them,
+        since its persistent chain must stay a Markov chain);
+        ``sample_hidden_reconstruction``: use sampled hidden states of the
+        reconstruction (advised: the means ``E[h | v_k]``).
         Returns the reconstruction error of the first step (CD only).
         """
         V.check_int(k, "k", minimum=1)
