@@ -4,7 +4,7 @@ One step = zero the gradients, forward, softmax cross-entropy, backward, momentu
 SGD update; batch 128, float32, ReLU. The two libraries run in alternating
 rounds so that other load on the machine hits both alike; the median step time
 of each is reported, with the ratio neuronet / PyTorch (≤ 1 means neuronet is
-at least as fast). The script also measures the machine's float32 GEMM rate
+at least as fast), and the fastest round of each (least disturbed by other load). The script also measures the machine's float32 GEMM rate
 (a square matrix product) and how much of it the dense layers reach.
 
     python benchmarks/bench_mlp_step.py [--rounds 15] [--steps 10] [--threads N] [--out FILE.md]
@@ -135,6 +135,7 @@ def main(argv=None) -> int:
         t_ours.append(_timed(lambda: [ours() for _ in range(args.steps)]) / args.steps)
         t_torch.append(_timed(lambda: [theirs() for _ in range(args.steps)]) / args.steps)
     m_ours, m_torch = statistics.median(t_ours), statistics.median(t_torch)
+    b_ours, b_torch = min(t_ours), min(t_torch)
     gflops = gemm_rate()
     flops = step_flops()
     gemm_t = layer_gemm_time()
@@ -149,7 +150,9 @@ def main(argv=None) -> int:
         f"| PyTorch | {torch.__version__}, {torch.get_num_threads()} threads |",
         f"| neuronet step (median of {args.rounds}×{args.steps}) | {m_ours * 1e3:.2f} ms |",
         f"| PyTorch step (median of {args.rounds}×{args.steps}) | {m_torch * 1e3:.2f} ms |",
-        f"| **ratio neuronet / PyTorch** | **{m_ours / m_torch:.3f}** |",
+        f"| **ratio neuronet / PyTorch** (medians) | **{m_ours / m_torch:.3f}** |",
+        f"| fastest round: neuronet / PyTorch | {b_ours * 1e3:.2f} / {b_torch * 1e3:.2f} ms = "
+        f"{b_ours / b_torch:.3f} |",
         f"| float32 GEMM rate (2048², NumPy) | {gflops:.1f} GFLOP/s |",
         f"| dense-layer FLOPs per step | {flops / 1e9:.3f} GFLOP |",
         f"| neuronet whole step rate | {flops / m_ours / 1e9:.1f} GFLOP/s = "

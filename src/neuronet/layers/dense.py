@@ -36,6 +36,21 @@ def add_xt_dy(grad, x, dy) -> None:
     grad += x.T @ dy
 
 
+def dy_wt(dy, W):
+    """``dy · Wᵀ`` (the error passed down), C-ordered.
+
+    With SciPy and C-ordered NumPy float arrays this calls BLAS ``gemm`` for
+    ``(W dyᵀ)ᵀ`` directly, a few per cent faster here than NumPy's route for
+    ``dy @ W.T``; otherwise ``dy @ W.T``.
+    """
+    if (_blas is not None and type(W) is np.ndarray and W.dtype in (np.float32, np.float64)
+            and dy.dtype == W.dtype and W.flags.c_contiguous and dy.flags.c_contiguous
+            and dy.shape[0] > 0):
+        gemm = _blas.sgemm if W.dtype == np.float32 else _blas.dgemm
+        return gemm(1.0, W.T, dy.T, trans_a=True).T
+    return dy @ W.T
+
+
 class Dense(Module):
     """Fully connected layer ``y = x W + b`` on a batch ``x`` of shape ``(N, n_in)``.
 
@@ -93,7 +108,7 @@ class Dense(Module):
             self.b.grad += dy.sum(axis=0)
         if not self.input_grad:
             return None
-        return dy @ self.W.data.T
+        return dy_wt(dy, self.W.data)
 
     def backward_curvature(self, d2y):
         d2y = self._check_upstream(d2y, "backward_curvature")
