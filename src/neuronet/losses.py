@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .backend import get_array_module, get_default_dtype
+from .layers.activations import _sigmoid
 from .validation import as_float_array, check_ndim
 
 __all__ = ["Loss", "MSE", "SoftmaxCrossEntropy", "BinaryCrossEntropy", "MarginLoss", "LOSSES"]
@@ -28,12 +29,6 @@ def _float(x, name, like=None):
     else:
         dtype = get_default_dtype()
     return as_float_array(x, dtype, name)
-
-
-def _sigmoid(a):
-    xp = get_array_module(a)
-    e = xp.exp(-xp.abs(a))
-    return xp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(a.dtype, copy=False)
 
 
 class Loss:
