@@ -2,15 +2,16 @@
 ``Flatten`` and LeCun's scaled tanh.
 
 Images are ``(N, C, H, W)``. A convolution is computed as one matrix product
-(im2col): every receptive field of the padded input is a row of ``cols``
-``(N·Ho·Wo, C·kh·kw)``, taken from a strided view
+(im2col): every receptive field of the padded input is a column of ``cols``
+``(C·kh·kw, N·Ho·Wo)``, taken from a strided view
 (``sliding_window_view``) and copied once, so
 
     y[n, o, r, s] = Σ_{c,i,j} W[o, c, i, j] · x[n, c, r·sh + i, s·sw + j] + b[o]
 
-is ``cols @ W.reshape(out, -1).T``. The backward pass is the same GEMM
-transposed; the input gradient goes back to image layout (col2im) by adding
-``kh·kw`` strided slices, never by a scatter (``np.add.at``).
+is ``W.reshape(out, -1) @ cols``.
+The backward pass is the same GEMM transposed; the input gradient goes back to
+image layout (col2im) by adding ``kh·kw`` strided slices, never by a scatter
+(``np.add.at``).
 """
 from __future__ import annotations
 
@@ -63,8 +64,9 @@ def windows(x, kernel: tuple[int, int], stride: tuple[int, int]):
 def col2im(cols, shape, stride: tuple[int, int]):
     """Sum window values back onto the image: the adjoint of :func:`windows`.
 
-    ``cols`` is ``(N, C, Ho, Wo, kh, kw)`` (any strides, broadcasts allowed);
-    ``dx[n, c, r·sh + i, s·sw + j] += cols[n, c, r, s, i, j]``, done as ``kh·kw``
+    ``cols`` is ``(A, B, Ho, Wo, kh, kw)`` (any strides, broadcasts allowed; the
+    two leading axes are batch and channel in either order, ``shape`` = ``(A, B, H, W)``);
+    ``dx[a, b, r·sh + i, s·sw + j] += cols[a, b, r, s, i, j]``, done as ``kh·kw``
     additions of strided slices, so overlapping windows add up without a scatter.
     """
     xp = get_array_module(cols)
@@ -159,50 +161,57 @@ class Conv2d(Module):
         xp_ = _pad(x, self.padding)
         win = windows(xp_, self.kernel_size, self.stride)          # (N, C, Ho, Wo, kh, kw)
         n, c, ho, wo, kh, kw = win.shape
-        # one copy into GEMM layout: a row per output pixel, (C, kh, kw) along it
-        cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(n * ho * wo, c * kh * kw)
-        y = cols @ self.W.data.reshape(self.out_channels, -1).T     # (N·Ho·Wo, out)
+        # one copy into GEMM layout (C·kh·kw, N·Ho·Wo): the copy runs along image rows
+        # (unit stride), and the product's rows are whole output maps
+        xp = get_array_module(x)
+        cols = xp.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3)).reshape(c * kh * kw, -1)
+        y = self.W.data.reshape(self.out_channels, -1) @ cols       # (out, N·Ho·Wo)
         if self.b is not None:
-            y += self.b.data
+            y += self.b.data[:, None]
         self._cols, self._padded_shape, self._out_hw = cols, xp_.shape, (ho, wo)
-        return y.reshape(n, ho, wo, self.out_channels).transpose(0, 3, 1, 2)
+        return y.reshape(self.out_channels, n, ho, wo).transpose(1, 0, 2, 3)
 
     def _rows(self, dy):
-        """``dy (N, out, Ho, Wo)`` as GEMM rows ``(N·Ho·Wo, out)``."""
-        return dy.transpose(0, 2, 3, 1).reshape(-1, self.out_channels)
+        """``dy (N, out, Ho, Wo)`` as ``(out, N·Ho·Wo)`` (free when dy has the forward's layout)."""
+        return dy.transpose(1, 0, 2, 3).reshape(self.out_channels, -1)
 
     def _grad_to_image(self, rows, W2):
-        """col2im of ``rows @ W2``: back to ``(N, C, H, W)`` without the padding."""
-        n = self._padded_shape[0]
+        """col2im of ``W2ᵀ rows``: back to ``(N, C, H, W)`` without the padding.
+
+        The sum runs in channel-major ``(C, N, H, W)`` memory, where every added
+        slice is a contiguous block of the product; the result is a transposed view.
+        """
+        n, c, hp, wp = self._padded_shape
         ho, wo = self._out_hw
         kh, kw = self.kernel_size
-        dcols = (rows @ W2).reshape(n, ho, wo, self.in_channels, kh, kw).transpose(0, 3, 1, 2, 4, 5)
-        return _unpad(col2im(dcols, self._padded_shape, self.stride), self.padding)
+        dcols = (W2.T @ rows).reshape(c, kh, kw, n, ho, wo).transpose(0, 3, 4, 5, 1, 2)
+        dx = col2im(dcols, (c, n, hp, wp), self.stride).transpose(1, 0, 2, 3)
+        return _unpad(dx, self.padding)
 
     def backward(self, dy):
-        """``∂E/∂W = Σ_pixels ∂E/∂y · x_window``, ``∂E/∂b = Σ ∂E/∂y``, ``∂E/∂x = col2im(∂E/∂y·W)``."""
+        """``∂E/∂W = Σ_pixels ∂E/∂y · x_window``, ``∂E/∂b = Σ ∂E/∂y``, ``∂E/∂x = col2im(Wᵀ ∂E/∂y)``."""
         dy = as_float_array(dy, self.W.data.dtype, "Conv2d gradient")
         rows = self._rows(dy)
-        gW = (rows.T @ self._cols).reshape(self.W.data.shape)
+        gW = (rows @ self._cols.T).reshape(self.W.data.shape)
         if self.W.mask is not None:
             gW *= self.W.mask
         self.W.grad += gW
         if self.b is not None:
-            self.b.grad += rows.sum(axis=0)
+            self.b.grad += rows.sum(axis=1)
         if not self.input_grad:
             return None
         return self._grad_to_image(rows, self.W.data.reshape(self.out_channels, -1))
 
     def backward_curvature(self, d2y):
-        """Diagonal Gauss-Newton: ``∂²E/∂W² = Σ x²·∂²E/∂y²``, ``∂²E/∂x² = col2im(∂²E/∂y²·W²)``."""
+        """Diagonal Gauss-Newton: ``∂²E/∂W² = Σ x²·∂²E/∂y²``, ``∂²E/∂x² = col2im((W²)ᵀ ∂²E/∂y²)``."""
         d2y = as_float_array(d2y, self.W.data.dtype, "Conv2d curvature")
         rows = self._rows(d2y)
-        cW = (rows.T @ (self._cols * self._cols)).reshape(self.W.data.shape)
+        cW = (rows @ (self._cols * self._cols).T).reshape(self.W.data.shape)
         if self.W.mask is not None:
             cW *= self.W.mask
         self.W.add_curv(cW)
         if self.b is not None:
-            self.b.add_curv(rows.sum(axis=0))
+            self.b.add_curv(rows.sum(axis=1))
         if not self.input_grad:
             return None
         W2 = self.W.data.reshape(self.out_channels, -1)

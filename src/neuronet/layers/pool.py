@@ -5,9 +5,10 @@ Windows ``kh × kw`` with stride ``sh × sw`` (default: the window, i.e. no
 overlap); non-square windows such as ``(2, 3)``, overlapping strides, and sizes
 that do not divide are allowed. The output size is PyTorch's floor mode
 ``Ho = (H − kh) // sh + 1``: rows and columns that fit no window are dropped
-(their gradient is zero). When the windows tile the image (stride = window)
-the pooling is a reshape; otherwise a strided window view, and the backward
-pass adds ``kh·kw`` strided slices (:func:`~neuronet.layers.conv.col2im`).
+(their gradient is zero). Each window offset ``(i, j)`` is one strided slice
+of the image, so pooling is ``kh·kw`` element-wise operations on whole maps
+(for tiling windows too, where this beats a reshape and an axis reduction) and
+the backward pass adds ``kh·kw`` strided slices, never a scatter.
 """
 from __future__ import annotations
 
@@ -16,13 +17,13 @@ import numpy as np
 from ..backend import get_array_module, get_default_dtype
 from ..module import Module, Parameter
 from ..validation import as_float_array, check_int
-from .conv import _check_image, _output_size, _pair, col2im, windows
+from .conv import _check_image, _output_size, _pair
 
 __all__ = ["MaxPool2d", "AvgPool2d", "Subsampling"]
 
 
 class _Pool2d(Module):
-    """Shared geometry: window, stride, output size, tiled fast path."""
+    """Shared geometry: window, stride, output size; window offsets as strided slices."""
 
     def _setup(self, kernel_size, stride):
         self.kernel_size = _pair(kernel_size, "kernel_size")
@@ -38,27 +39,28 @@ class _Pool2d(Module):
         sh, sw = self.stride
         ho, wo = _output_size(x.shape[2], kh, sh), _output_size(x.shape[3], kw, sw)
         self._in_shape, self._out_hw = x.shape, (ho, wo)
-        self._tiled = (sh, sw) == (kh, kw)
         return x
 
-    def _blocks(self, x):
-        """Tiled windows as ``(N, C, Ho, kh, Wo, kw)`` (a reshape of the cropped image)."""
-        n, c = x.shape[:2]
-        (ho, wo), (kh, kw) = self._out_hw, self.kernel_size
-        return x[:, :, :ho * kh, :wo * kw].reshape(n, c, ho, kh, wo, kw)
+    def _pieces(self, x):
+        """The ``kh·kw`` strided slices ``x[:, :, r·sh + i, s·sw + j]`` (over r, s), one per offset.
 
-    def _scatter(self, win6):
-        """Adjoint of window extraction: ``win6 (N, C, Ho, Wo, kh, kw)`` back to image shape."""
-        xp = get_array_module(win6)
-        n, c, h, w = self._in_shape
-        (ho, wo), (kh, kw) = self._out_hw, self.kernel_size
-        if not self._tiled:
-            return col2im(win6, self._in_shape, self.stride)
-        block = win6.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, ho * kh, wo * kw)
-        if (ho * kh, wo * kw) == (h, w):
-            return xp.ascontiguousarray(block)
-        out = xp.zeros(self._in_shape, dtype=win6.dtype)
-        out[:, :, :ho * kh, :wo * kw] = block
+        Pooling reads each window offset as one strided slice, so a reduction
+        over windows is ``kh·kw`` element-wise operations on whole maps.
+        """
+        (ho, wo), (kh, kw), (sh, sw) = self._out_hw, self.kernel_size, self.stride
+        for i in range(kh):
+            for j in range(kw):
+                yield x[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw]
+
+    def _scatter(self, piece):
+        """Adjoint of :meth:`_pieces`: ``dx[slice k] += piece(k)`` for every window offset ``k``."""
+        (ho, wo), (kh, kw), (sh, sw) = self._out_hw, self.kernel_size, self.stride
+        first = piece(0)
+        xp = get_array_module(first)
+        out = xp.zeros(self._in_shape, dtype=first.dtype)
+        for k in range(kh * kw):
+            i, j = divmod(k, kw)
+            out[:, :, i:i + sh * (ho - 1) + 1:sh, j:j + sw * (wo - 1) + 1:sw] += first if k == 0 else piece(k)
         return out
 
 
@@ -74,22 +76,21 @@ class MaxPool2d(_Pool2d):
 
     def forward(self, x):
         x = self._prepare(x)
-        n, c = x.shape[:2]
-        (ho, wo), (kh, kw) = self._out_hw, self.kernel_size
-        if self._tiled:
-            flat = self._blocks(x).transpose(0, 1, 2, 4, 3, 5).reshape(n, c, ho, wo, kh * kw)
-        else:
-            flat = windows(x, self.kernel_size, self.stride).reshape(n, c, ho, wo, kh * kw)
-        self._arg = flat.argmax(axis=-1)
         xp = get_array_module(x)
-        return xp.take_along_axis(flat, self._arg[..., None], axis=-1)[..., 0]
+        pieces = self._pieces(x)
+        best = next(pieces).copy()
+        window = self.kernel_size[0] * self.kernel_size[1]
+        arg = xp.zeros(best.shape, dtype=np.int8 if window <= 127 else np.intp)
+        # a running maximum over the kh·kw window offsets; strict '>' keeps the first maximum
+        for k, piece in enumerate(pieces, start=1):
+            better = piece > best
+            xp.copyto(best, piece, where=better)
+            arg[better] = k
+        self._arg = arg
+        return best
 
     def _route(self, dy):
-        xp = get_array_module(dy)
-        kh, kw = self.kernel_size
-        onehot = self._arg[..., None] == xp.arange(kh * kw)
-        win = (onehot * dy[..., None]).reshape(*dy.shape, kh, kw)
-        return self._scatter(win)
+        return self._scatter(lambda k: dy * (self._arg == k))
 
     def backward(self, dy):
         return self._route(dy)
@@ -110,17 +111,16 @@ class AvgPool2d(_Pool2d):
     def forward(self, x):
         x = self._prepare(x)
         kh, kw = self.kernel_size
-        if self._tiled:
-            s = self._blocks(x).sum(axis=(3, 5))
-        else:
-            s = windows(x, self.kernel_size, self.stride).sum(axis=(4, 5))
-        return s * (1.0 / (kh * kw))
+        pieces = self._pieces(x)
+        total = next(pieces).copy()
+        for piece in pieces:
+            total += piece
+        total *= 1.0 / (kh * kw)
+        return total
 
     def _spread(self, dy, scale):
-        xp = get_array_module(dy)
-        kh, kw = self.kernel_size
-        win = xp.broadcast_to((dy * scale)[..., None, None], (*dy.shape, kh, kw))
-        return self._scatter(win)
+        scaled = dy * scale
+        return self._scatter(lambda k: scaled)
 
     def backward(self, dy):
         k = self.kernel_size[0] * self.kernel_size[1]
