@@ -418,7 +418,8 @@ class RBM(Module):
         history = {"epoch": [], "recon_error": [], "time": []}
         start_epoch = 0
         if resume_from is not None:
-            start_epoch = self._resume(resume_from, optimizer)
+            start_epoch, saved = self._resume(resume_from, optimizer)
+            history.update({key: list(v) for key, v in saved.items()})
         self.stop_training = False
         callbacks = list(callbacks or [])
         n = len(X)
@@ -502,7 +503,7 @@ class RBM(Module):
         self.persistent_chains = None if chains is None else np.asarray(chains, dtype=self.dtype)
         if ck.rng_state is not None:
             self._rng.bit_generator.state = ck.rng_state
-        return int(ck.epoch or 0)
+        return int(ck.epoch or 0), dict(extra.get("history") or {})
 
 
 class RBMTransformer:
