@@ -234,8 +234,10 @@ class RandomAffine(Module):
 
     def __init__(self, max_shift=2.0, max_rotation=10.0, max_scale=0.1, elastic_alpha=0.0,
                  elastic_sigma=4.0, rng=None, seed=None):
+        # the generator is a module attribute so checkpoints save its state (exact resume)
+        self.rng = make_rng(rng, seed)
         self.augment = Augment(max_shift, max_rotation, max_scale, elastic_alpha, elastic_sigma,
-                               rng=rng, seed=seed)
+                               rng=self.rng)
 
     def forward(self, x):
         if not self.training:
