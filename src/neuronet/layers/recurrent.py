@@ -167,12 +167,19 @@ class _Recurrent(Module):
         for name, v in final.items():
             self._carry[name] = v.copy()
 
-    def _project(self, x):
-        """Input projections of all steps at once: ``x·Wx + b`` as ``(T, N, gH)``."""
+    def _project(self, x, scale=None, cols=slice(None)):
+        """Input projections of all steps at once, ``x·Wx + b`` as ``(T, N, gH)``: one
+        GEMM of ``[x, 1]`` with ``[Wx; b]`` (the bias rides in the GEMM); ``scale``
+        multiplies the columns; ``cols`` selects a block of gates."""
         T, N, D = x.shape
-        G = x.reshape(T * N, D) @ self.Wx.data
-        G += self.b.data
-        return G.reshape(T, N, -1)
+        xp = get_array_module(x)
+        x1 = xp.empty((T * N, D + 1), dtype=x.dtype)
+        x1[:, :D] = x.reshape(T * N, D)
+        x1[:, D] = 1
+        W = xp.concatenate([self.Wx.data[:, cols], self.b.data[None, cols]], axis=0)
+        if scale is not None:
+            W *= scale
+        return (x1 @ W).reshape(T, N, -1)
 
     def _check_dy(self, dy):
         if not hasattr(self, "_x"):
@@ -183,15 +190,28 @@ class _Recurrent(Module):
             raise ValueError(f"dy must have the output's shape (T, N, H) = {want}, got {tuple(dy.shape)}")
         return dy
 
-    def _input_grads(self, dA):
-        """After the sweep: ``∂E/∂Wx``, ``∂E/∂b`` and ``∂E/∂x`` from the stacked
-        pre-activation gradients ``dA (T, N, gH)``, one GEMM each."""
+    def _param_grads(self, dA, h_prev=None, cols=slice(None)):
+        """After the sweep, from the stacked pre-activation gradients ``δ = dA (T, N, gH)``:
+        ``[∂E/∂Wx; ∂E/∂Wh; ∂E/∂b] = Σ_t [x_t, h_{t-1}, 1]ᵀ·δ_t`` as one GEMM over all
+        steps (without ``h_prev``: ``Wx`` and ``b`` only), and ``∂E/∂x = δ·Wxᵀ``;
+        ``cols``: the block of gates ``dA`` belongs to."""
         x = self._x
         T, N, D = x.shape
-        dA2 = dA.reshape(T * N, -1)
-        self.Wx.grad += x.reshape(T * N, D).T @ dA2
-        self.b.grad += dA2.sum(axis=0)
-        return (dA2 @ self.Wx.data.T).reshape(T, N, D)
+        xp = get_array_module(dA)
+        TN = T * N
+        k = 0 if h_prev is None else h_prev.shape[-1]
+        Z = xp.empty((TN, D + k + 1), dtype=dA.dtype)
+        Z[:, :D] = x.reshape(TN, D)
+        if k:
+            Z[:, D:D + k] = h_prev.reshape(TN, k)
+        Z[:, -1] = 1
+        dA2 = dA.reshape(TN, -1)
+        dW = Z.T @ dA2
+        self.Wx.grad[:, cols] += dW[:D]
+        if k:
+            self.Wh.grad[:, cols] += dW[D:D + k]
+        self.b.grad[cols] += dW[-1]
+        return (dA2 @ self.Wx.data[:, cols].T).reshape(T, N, D)
 
 
 # ----------------------------------------------------------------- RNN
@@ -248,8 +268,7 @@ class RNN(_Recurrent):
             xp.multiply(dh, dphi[t], out=dA[t])
             xp.matmul(dA[t], WhT, out=dh)
         self.dh0 = dh
-        self.Wh.grad += hs[:-1].reshape(T * N, H).T @ dA.reshape(T * N, H)
-        return self._input_grads(dA)
+        return self._param_grads(dA, hs[:-1])
 
 
 # ----------------------------------------------------------------- LSTM
@@ -322,9 +341,7 @@ class LSTM(_Recurrent):
         A[2 * H:3 * H] = 1
         B = A.copy()
         B[2 * H:3 * H] = 0
-        G = x.reshape(T * N, -1) @ (self.Wx.data * A)
-        G += self.b.data * A
-        G = G.reshape(T, N, 4 * H)      # pre-activations, overwritten by the gate values
+        G = self._project(x, A)         # pre-activations, overwritten by the gate values
         Wh = self.Wh.data * A
         p_i, p_f, p_o = (None if p is None else p * dt.type(0.5)
                          for p in (self._peep("i"), self._peep("f"), self._peep("o")))
@@ -424,15 +441,7 @@ class LSTM(_Recurrent):
         for k, gate, c in ((0, "i", cs[:-1]), (1, "f", cs[:-1]), (3, "o", cs[1:])):
             if gate in self.peepholes:
                 getattr(self, "p_" + gate).grad += xp.einsum("tnh,tnh->h", dA[..., k * H:(k + 1) * H], c)
-        # ∂E/∂Wx and ∂E/∂Wh in one GEMM: [x_t, h_{t-1}]ᵀ·δ_t stacked over all steps
-        T_N, D = T * N, self.n_in
-        Z = xp.concatenate([self._x.reshape(T_N, D), hs[:-1].reshape(T_N, H)], axis=1)
-        dA2 = dA.reshape(T_N, 4 * H)
-        dW = Z.T @ dA2
-        self.Wx.grad += dW[:D]
-        self.Wh.grad += dW[D:]
-        self.b.grad += dA2.sum(axis=0)
-        return (dA2 @ self.Wx.data.T).reshape(self._x.shape)
+        return self._param_grads(dA, hs[:-1])
 
 
 # ----------------------------------------------------------------- GRU
@@ -476,26 +485,30 @@ class GRU(_Recurrent):
         hs = xp.empty((T + 1, N, H), dtype=dt)
         hs[0] = self._initial(h0, "h", N)
         RH = xp.empty((T, N, H), dtype=dt)           # r_t ⊙ h_{t-1}, kept for ∂E/∂W_hh
-        G = self._project(x)
-        W_zr, W_hh = self.Wh.data[:, :2 * H], self.Wh.data[:, 2 * H:]
+        # σ(a) = ½·tanh(a/2) + ½ with the z, r columns halved (exact); the gates and the
+        # candidate are kept in two contiguous arrays so every step works on whole rows
+        half = xp.asarray(0.5, dtype=dt)
+        Gzr = self._project(x, half, slice(0, 2 * H))
+        Gn = self._project(x, None, slice(2 * H, 3 * H))
+        W_zr, W_hh = self.Wh.data[:, :2 * H] * half, self.Wh.data[:, 2 * H:]
         tmp2 = xp.empty((N, 2 * H), dtype=dt)
         tmp1 = xp.empty((N, H), dtype=dt)
         for t in range(T):
-            g, h_prev, h = G[t], hs[t], hs[t + 1]
+            zr, n, h_prev, h = Gzr[t], Gn[t], hs[t], hs[t + 1]
             xp.matmul(h_prev, W_zr, out=tmp2)
-            zr = g[:, :2 * H]
             zr += tmp2
-            _sigmoid_(zr)
-            xp.multiply(g[:, H:2 * H], h_prev, out=RH[t])
+            xp.tanh(zr, out=zr)
+            zr *= 0.5
+            zr += 0.5
+            xp.multiply(zr[:, H:], h_prev, out=RH[t])
             xp.matmul(RH[t], W_hh, out=tmp1)
-            n = g[:, 2 * H:]
             n += tmp1
             xp.tanh(n, out=n)
             # h_t = h_{t-1} + z ⊙ (h̃ − h_{t-1})
             xp.subtract(n, h_prev, out=h)
-            h *= g[:, :H]
+            h *= zr[:, :H]
             h += h_prev
-        self._x, self._hs, self._G, self._RH = x, hs, G, RH
+        self._x, self._hs, self._Gzr, self._Gn, self._RH = x, hs, Gzr, Gn, RH
         self._keep(h=hs[T])
         return hs[1:]
 
@@ -503,33 +516,44 @@ class GRU(_Recurrent):
         dy = self._check_dy(dy)
         xp = get_array_module(dy)
         T, N, H = dy.shape
-        G, hs = self._G, self._hs
-        z, r, n = G[..., :H], G[..., H:2 * H], G[..., 2 * H:]
-        h_prev = hs[:-1]
-        Kz = (n - h_prev) * z * (1 - z)
-        Kn = z * (1 - n * n)
-        Kr = h_prev * r * (1 - r)
-        omz = 1 - z
-        dA = xp.empty((T, N, 3 * H), dtype=dy.dtype)
-        W_zrT, W_hhT = self.Wh.data[:, :2 * H].T, self.Wh.data[:, 2 * H:].T
-        dh = xp.zeros((N, H), dtype=dy.dtype)
-        drh = xp.empty((N, H), dtype=dy.dtype)
-        tmp = xp.empty((N, H), dtype=dy.dtype)
+        dt = dy.dtype
+        Gzr, Gn, hs = self._Gzr, self._Gn, self._hs
+        dAzr = xp.empty((T, N, 2 * H), dtype=dt)
+        dAn = xp.empty((T, N, H), dtype=dt)
+        W_zrT = xp.ascontiguousarray(self.Wh.data[:, :2 * H].T)
+        W_hhT = xp.ascontiguousarray(self.Wh.data[:, 2 * H:].T)
+        dh = xp.zeros((N, H), dtype=dt)
+        drh = xp.empty((N, H), dtype=dt)
+        S = xp.empty((N, 2 * H), dtype=dt)           # σ'(z), σ'(r)
+        tmp = xp.empty((N, H), dtype=dt)
+        Sz, Sr = S[:, :H], S[:, H:]
         for t in range(T - 1, -1, -1):
-            da = dA[t]
+            zr, n, h_prev = Gzr[t], Gn[t], hs[t]
+            z, r = zr[:, :H], zr[:, H:]
             dh += dy[t]
-            xp.multiply(dh, Kz[t], out=da[:, :H])
-            xp.multiply(dh, Kn[t], out=da[:, 2 * H:])
-            xp.matmul(da[:, 2 * H:], W_hhT, out=drh)
-            xp.multiply(drh, Kr[t], out=da[:, H:2 * H])
-            dh *= omz[t]
-            xp.multiply(drh, r[t], out=tmp)
+            xp.subtract(1, zr, out=S)
+            S *= zr
+            # δz = dh ⊙ (h̃ − h_{t-1}) ⊙ σ'(z)
+            xp.subtract(n, h_prev, out=tmp)
+            tmp *= dh
+            xp.multiply(tmp, Sz, out=dAzr[t, :, :H])
+            # δh̃ = dh ⊙ z ⊙ (1 − h̃²)
+            xp.multiply(n, n, out=tmp)
+            xp.subtract(1, tmp, out=tmp)
+            tmp *= z
+            xp.multiply(tmp, dh, out=dAn[t])
+            # d(r⊙h) = δh̃·W_hhᵀ;  δr = d(r⊙h) ⊙ h_{t-1} ⊙ σ'(r)
+            xp.matmul(dAn[t], W_hhT, out=drh)
+            xp.multiply(drh, h_prev, out=tmp)
+            xp.multiply(tmp, Sr, out=dAzr[t, :, H:])
+            # dh_{t-1} = dh ⊙ (1 − z) + d(r⊙h) ⊙ r + [δz, δr]·W_zrᵀ
+            xp.multiply(dh, z, out=tmp)
+            dh -= tmp
+            xp.multiply(drh, r, out=tmp)
             dh += tmp
-            xp.matmul(da[:, :2 * H], W_zrT, out=tmp)
+            xp.matmul(dAzr[t], W_zrT, out=tmp)
             dh += tmp
         self.dh0 = dh
-        T_N = T * N
-        dA2 = dA.reshape(T_N, 3 * H)
-        self.Wh.grad[:, :2 * H] += h_prev.reshape(T_N, H).T @ dA2[:, :2 * H]
-        self.Wh.grad[:, 2 * H:] += self._RH.reshape(T_N, H).T @ dA2[:, 2 * H:]
-        return self._input_grads(dA)
+        dx = self._param_grads(dAzr, hs[:-1], slice(0, 2 * H))
+        dx += self._param_grads(dAn, self._RH, slice(2 * H, 3 * H))
+        return dx
