@@ -100,6 +100,8 @@ def _prepare_targets(loss, y, n, name="y"):
     y = np.asarray(y) if not hasattr(y, "dtype") else y
     if y.dtype.kind not in "fiub":
         raise TypeError(f"{name} must be numeric, got dtype {y.dtype}")
+    if y.ndim == 0:
+        raise ValueError(f"{name} must hold one target per object, got a scalar")
     if len(y) != n:
         raise ValueError(f"X and {name} must have the same number of samples, "
                          f"got X: {n}, {name}: {len(y)}")
