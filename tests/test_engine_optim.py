@@ -286,3 +286,26 @@ def test_axpy_blas_and_numpy_routes_agree(monkeypatch, dtype):
     opt_mod.axpy(-0.3, x, slow)
     for got in (fast, slow, strided):
         np.testing.assert_allclose(got, y0 - dtype(0.3) * x, rtol=1e-6)
+
+
+def test_nesterov_tracks_the_lecture_look_ahead_point():
+    """Lecture NAG: ``v := γv + η∇E(w − γv)``, ``w := w − v``. The optimiser's
+    parameter is the look-ahead point ``θ = w − γv`` of that sequence, exactly."""
+    rng = np.random.default_rng(15)
+    m = rng.standard_normal((4, 4))
+    A, b = m @ m.T + np.eye(4), rng.standard_normal(4)  # E(w) = ½wᵀAw − bᵀw
+
+    def grad(w):
+        return A @ w - b
+
+    eta, gamma = 0.02, 0.9
+    w, v = rng.standard_normal(4), np.zeros(4)
+    p = Parameter(w.copy())
+    opt = Nesterov([p], lr=eta, momentum=gamma)
+    for _ in range(STEPS):
+        v = gamma * v + eta * grad(w - gamma * v)
+        w = w - v
+        p.zero_grad()
+        p.grad += grad(p.data)
+        opt.step()
+        np.testing.assert_allclose(p.data, w - gamma * v, rtol=1e-12, atol=1e-12)

@@ -62,8 +62,11 @@ class Momentum(SGD):
 class Nesterov(SGD):
     """Nesterov's accelerated gradient: ``v := γ v + η ∇E(w − γ v)``, ``w := w − v``.
 
-    Implemented in the look-ahead-free form of ``torch.optim.SGD(nesterov=True)``:
-    ``b := γ b + g``, ``w := w − η (g + γ b)``.
+    Implemented in the form of ``torch.optim.SGD(nesterov=True)``:
+    ``b := γ b + g``, ``θ := θ − η (g + γ b)``, with the gradient taken at the
+    stored parameter ``θ``. With ``v = η b`` and constant ``η``, ``θ`` is exactly
+    the lecture's look-ahead point ``w − γ v`` (a test checks this), so the
+    gradient is always evaluated where the lecture evaluates it.
     """
 
     hyper_names = ("lr", "momentum", "weight_decay", "l1")
