@@ -6,9 +6,11 @@ Hyper-parameters are named as in ``torch.optim``.
 """
 from __future__ import annotations
 
+import math
+
 from ..backend import get_array_module
 from ..validation import check_positive, check_probability
-from .optimizer import Optimizer
+from .optimizer import Optimizer, axpy
 
 __all__ = ["RMSProp", "AdaDelta", "Adam", "Nadam"]
 
@@ -117,7 +119,8 @@ class Adam(Optimizer):
         self.eps = float(check_positive(eps, "eps", allow_zero=True))
 
     def _moments(self, p, g, state):
-        """Update ``v`` and ``G`` in the state; return the bias-corrected ``√Ĝ + ε``."""
+        """Update ``v`` and ``G`` in the state; return the bias-corrected ``√Ĝ + ε``
+        (a new array the caller may overwrite)."""
         xp = get_array_module(g)
         b1, b2 = self.betas
         if "exp_avg" not in state:
@@ -125,14 +128,20 @@ class Adam(Optimizer):
             state["exp_avg_sq"] = xp.zeros_like(p.data)
         m, v = state["exp_avg"], state["exp_avg_sq"]
         m *= b1
-        m += (1 - b1) * g
+        axpy(1 - b1, g, m)
         v *= b2
-        v += (1 - b2) * g * g
-        return xp.sqrt(v / (1 - b2 ** self.t)) + self.eps
+        denom = g * g  # scratch, reused for the denominator below
+        axpy(1 - b2, denom, v)
+        xp.sqrt(v, out=denom)
+        denom *= 1.0 / math.sqrt(1 - b2 ** self.t)
+        denom += self.eps
+        return denom
 
     def _update(self, p, g, state):
-        denom = self._moments(p, g, state)
-        p.data -= (self.lr / (1 - self.betas[0] ** self.t)) * state["exp_avg"] / denom
+        step = self._moments(p, g, state)
+        xp = get_array_module(step)
+        xp.divide(state["exp_avg"], step, out=step)
+        axpy(-self.lr / (1 - self.betas[0] ** self.t), step, p.data)
 
 
 class Nadam(Adam):
@@ -162,14 +171,18 @@ class Nadam(Adam):
         denom = self._moments(p, g, state)
         b1, k = self.betas[0], self.t
         m = state["exp_avg"]
+        xp = get_array_module(denom)
         if self.momentum_decay is None:
             bc1 = 1 - b1 ** k
-            p.data -= self.lr * (b1 / bc1 * m + (1 - b1) / bc1 * g) / denom
+            xp.divide(1.0, denom, out=denom)
+            axpy(-self.lr * b1 / bc1, m * denom, p.data)
+            axpy(-self.lr * (1 - b1) / bc1, g * denom, p.data)
             return
         psi = self.momentum_decay
         mu = b1 * (1 - 0.5 * 0.96 ** (k * psi))
         mu_next = b1 * (1 - 0.5 * 0.96 ** ((k + 1) * psi))
         prod = state.get("mu_product", 1.0) * mu
         state["mu_product"] = prod
-        p.data -= (self.lr * (1 - mu) / (1 - prod)) * g / denom
-        p.data -= (self.lr * mu_next / (1 - prod * mu_next)) * m / denom
+        xp.divide(1.0, denom, out=denom)
+        axpy(-self.lr * (1 - mu) / (1 - prod), g * denom, p.data)
+        axpy(-self.lr * mu_next / (1 - prod * mu_next), m * denom, p.data)
