@@ -25,14 +25,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import get_array_module, get_default_dtype
-from ..init import glorot
+from ..init import glorot, initialize
 from ..module import Module, Parameter
 from ..random import make_rng
 from ..validation import as_float_array, check_features, check_int, check_ndim
 
 __all__ = ["RNN", "LSTM", "GRU"]
-
-_INITS = ("glorot", "uniform")
 
 
 # ----------------------------------------------------------------- helpers
@@ -56,10 +54,13 @@ def _orthogonal(n, rng):
 def _init_weights(init, n_in, n_hidden, n_gates, rng, dtype):
     """``Wx (D, gH)``, ``Wh (H, gH)``, ``b (gH,)`` for ``g`` gate blocks.
 
-    ``'glorot'``: each block of ``Wx`` uniform in ``±√(6/(D+H))``, each block of
-    ``Wh`` orthogonal (keeps ``∂h_t/∂h_{t-1}`` near norm 1 at the start, the
+    ``'glorot'`` (default): each block of ``Wx`` Glorot-uniform, ``±√(6/(D+H))``, each
+    block of ``Wh`` orthogonal (keeps ``∂h_t/∂h_{t-1}`` near norm 1 at the start, the
     lecture's cure for vanishing and exploding gradients), ``b = 0``.
     ``'uniform'``: PyTorch's default, every weight and bias in ``±1/√H``.
+    Any other name or float σ of :func:`neuronet.init.initialize` (``'he'``,
+    ``'normal'``, ``'zeros'``, ...) is applied to each ``(·, H)`` block of both
+    matrices, ``b = 0``.
     """
     D, H, g = n_in, n_hidden, n_gates
     if init == "glorot":
@@ -72,7 +73,13 @@ def _init_weights(init, n_in, n_hidden, n_gates, rng, dtype):
         Wh = rng.uniform(-k, k, (H, g * H))
         b = rng.uniform(-k, k, g * H)
     else:
-        raise ValueError(f"init must be one of {_INITS}, got {init!r}")
+        try:
+            Wx, Wh = (np.concatenate([initialize(init, (n, H), rng=rng, dtype=np.float64)
+                                      for _ in range(g)], axis=1) for n in (D, H))
+        except ValueError as e:
+            raise ValueError(f"init must be 'glorot', 'uniform' or an initialiser of "
+                             f"neuronet.init ({e})") from None
+        b = np.zeros(g * H)
     return Wx.astype(dtype), Wh.astype(dtype), b.astype(dtype)
 
 
@@ -459,7 +466,8 @@ class GRU(_Recurrent):
 
     How PyTorch's ``torch.nn.GRU`` differs (so weights are *not* interchangeable):
     (1) it resets *after* the recurrent product, ``n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))``,
-    which saves the second GEMM but is a different function; (2) its update gate
+    so one ``(N, H)×(H, 3H)`` GEMM per step serves all three blocks (same FLOPs as our
+    two, one call fewer), but it is a different function; (2) its update gate
     multiplies the *old* state, ``h_t = (1 − z) ⊙ n + z ⊙ h_{t-1}`` (our ``z`` is its
     ``1 − z``); (3) gate order is ``r, z, n`` and it has two bias vectors. The tests
     check this layer against the lecture's equations written with torch operations.
