@@ -164,3 +164,21 @@ def test_lenet_learns_mnist_subset(data_dir):
     net.eval()
     acc = (net.forward(Xt).argmax(axis=1) == yt).mean()
     assert acc > 0.85, acc
+
+
+@pytest.mark.slow
+def test_lenet5_mnist_reaches_paper_level(data_dir, tmp_path):
+    """Issue 4's proof: examples/lenet5_mnist.toml (15 epochs) gives ≤ 1.1 % test error.
+
+    Runs the real command line (`neuronet train`), about 5-25 minutes on 2 cores."""
+    from pathlib import Path
+
+    from neuronet.cli import main
+
+    os.environ.setdefault("NEURONET_DATA", str(data_dir))
+    config = Path(__file__).resolve().parents[1] / "examples" / "lenet5_mnist.toml"
+    assert main(["train", str(config), "--out", str(tmp_path), "--no-progress"]) == 0
+    import json
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["epochs"] <= 15
+    assert 1 - metrics["test_accuracy"] <= 0.011, metrics

@@ -49,28 +49,34 @@ def bilinear_sample(images, sy, sx):
     outside (clipped to the pad) read 0.
     """
     n, c, h, w = images.shape
-    pad = np.pad(images, ((0, 0), (0, 0), (1, 1), (1, 1))).reshape(n, c, -1)
+    hp, wp = h + 2, w + 2
+    flat = np.pad(images, ((0, 0), (0, 0), (1, 1), (1, 1))).reshape(-1)
     # clip into the padded frame [-1, h]: anything further out reads the zero border
     sy = np.clip(sy, -1.0, float(h)) + 1.0
     sx = np.clip(sx, -1.0, float(w)) + 1.0
-    y0 = np.minimum(np.floor(sy), h).astype(np.intp)      # y0 + 1 stays inside the pad
-    x0 = np.minimum(np.floor(sx), w).astype(np.intp)
+    y0 = np.minimum(np.floor(sy), h)                      # y0 + 1 stays inside the pad
+    x0 = np.minimum(np.floor(sx), w)
     fy = (sy - y0).astype(images.dtype)[:, None]
     fx = (sx - x0).astype(images.dtype)[:, None]
-    wp = w + 2
-    base = (y0 * wp + x0).reshape(n, 1, -1)
+    # flat index of the top-left corner in the padded (N, C, H+2, W+2) batch
+    plane = (np.arange(n * c, dtype=np.intp) * (hp * wp)).reshape(n, c, 1)
+    base = plane + (y0.astype(np.intp) * wp + x0.astype(np.intp)).reshape(n, 1, -1)
+    out_shape = (n, c) + sy.shape[1:]
 
     def at(offset):
-        return np.take_along_axis(pad, base + offset, axis=2).reshape(n, c, *sy.shape[1:])
+        return flat.take(base + offset).reshape(out_shape)
 
-    top = at(0) * (1 - fx) + at(1) * fx
-    bottom = at(wp) * (1 - fx) + at(wp + 1) * fx
-    return top * (1 - fy) + bottom * fy
+    top = at(0)
+    top += (at(1) - top) * fx
+    bottom = at(wp)
+    bottom += (at(wp + 1) - bottom) * fx
+    top += (bottom - top) * fy
+    return top
 
 
-def _grid(n, h, w):
-    py, px = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64),
-                         indexing="ij")
+def _grid(n, h, w, dtype):
+    # coordinates in the images' precision: float32 batches need no float64 arithmetic
+    py, px = np.meshgrid(np.arange(h, dtype=dtype), np.arange(w, dtype=dtype), indexing="ij")
     return np.broadcast_to(py, (n, h, w)), np.broadcast_to(px, (n, h, w))
 
 
@@ -91,9 +97,9 @@ def affine(images, matrices, offsets=0.0):
     ``offsets (N, 2)`` or ``(2,)`` in (row, column) pixels, ``c`` the image centre."""
     x, restore = _as_images(images)
     n, _, h, w = x.shape
-    M = np.broadcast_to(np.asarray(matrices, dtype=np.float64), (n, 2, 2))
-    o = _per_image(offsets, n, "offsets", 2)
-    py, px = _grid(n, h, w)
+    M = np.broadcast_to(np.asarray(matrices, dtype=x.dtype), (n, 2, 2))
+    o = _per_image(offsets, n, "offsets", 2).astype(x.dtype)
+    py, px = _grid(n, h, w, x.dtype)
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
     dy, dx = py - cy, px - cx
     sy = cy + M[:, 0, 0, None, None] * dy + M[:, 0, 1, None, None] * dx + o[:, 0, None, None]
@@ -162,8 +168,8 @@ def elastic(images, sigma=4.0, alpha=34.0, rng=None, seed=None):
     """Elastic distortion (Simard et al. 2003); ``alpha=0`` returns the images unchanged."""
     x, restore = _as_images(images)
     n, _, h, w = x.shape
-    field = elastic_field(n, (h, w), sigma, alpha, rng=rng, seed=seed)
-    py, px = _grid(n, h, w)
+    field = elastic_field(n, (h, w), sigma, alpha, rng=rng, seed=seed).astype(x.dtype)
+    py, px = _grid(n, h, w, x.dtype)
     return restore(bilinear_sample(x, py + field[:, 0], px + field[:, 1]))
 
 
@@ -181,12 +187,13 @@ def random_affine(images, max_shift=2.0, max_rotation=10.0, max_scale=0.1, elast
     x, restore = _as_images(images)
     n, _, h, w = x.shape
     gen = make_rng(rng, seed)
-    t = gen.uniform(-max_shift, max_shift, (n, 2))
+    t = gen.uniform(-max_shift, max_shift, (n, 2)).astype(x.dtype)
     M = _rotation_scale(gen.uniform(-max_rotation, max_rotation, n),
                         gen.uniform(1 - max_scale, 1 + max_scale, n), n)
-    py, px = _grid(n, h, w)
+    M = M.astype(x.dtype)
+    py, px = _grid(n, h, w, x.dtype)
     if elastic_alpha > 0:
-        field = elastic_field(n, (h, w), elastic_sigma, elastic_alpha, rng=gen)
+        field = elastic_field(n, (h, w), elastic_sigma, elastic_alpha, rng=gen).astype(x.dtype)
         py, px = py + field[:, 0], px + field[:, 1]
     cy, cx = (h - 1) / 2.0, (w - 1) / 2.0
     dy, dx = py - cy, px - cx
