@@ -183,3 +183,16 @@ def test_sample_and_reconstruct_shapes():
     assert r.gibbs(np.zeros((2, 6)), k=2).shape == (2, 6)
     s = RBM(6, 4, "softmax:3", "bernoulli", seed=0).sample(5, steps=2)
     np.testing.assert_array_equal(s.reshape(5, 2, 3).sum(2), 1)
+
+
+def test_to_layers_computes_the_conditional_means():
+    X = structured_bits(20).astype(np.float32)
+    r = RBM(6, 5, seed=0, init_std=0.5)
+    r.b.data[...] = np.arange(5) * 0.1
+    up = nt.Sequential(*r.to_layers())
+    np.testing.assert_allclose(up(X), r.mean_hidden(X), rtol=1e-5, atol=1e-6)
+    H = r.mean_hidden(X)
+    down = nt.Sequential(*r.to_layers(decoder=True))
+    np.testing.assert_allclose(down(H), r.mean_visible(H), rtol=1e-5, atol=1e-6)
+    g = RBM(6, 5, "gaussian", "bernoulli", seed=0)
+    assert len(g.to_layers(decoder=True)) == 1  # Gaussian means are linear

@@ -176,6 +176,25 @@ class RBM(Module):
         """Hidden means ``E[h | x]`` (an RBM used as a feature layer)."""
         return self.mean_hidden(x)
 
+    def to_layers(self, decoder: bool = False) -> list:
+        """The up-pass as trainable layers for fine-tuning (DBN, autoencoder unrolling).
+
+        ``[Dense(n, m) with W, b] + [Sigmoid()]`` computes ``E[h | v]`` (the
+        activation is the hidden units' mean: sigmoid for Bernoulli, none for
+        Gaussian); ``decoder=True`` gives the down-pass ``E[v | h]``:
+        ``Dense(m, n)`` with ``Wᵀ, a`` and the visible units' mean. Weights are copies.
+        """
+        from ..layers import Dense, Sigmoid
+
+        units, n_in, n_out = (self.visible, self.n_hidden, self.n_visible) if decoder else \
+            (self.hidden, self.n_visible, self.n_hidden)
+        if units.name not in ("bernoulli", "gaussian"):
+            raise ValueError(f"to_layers supports Bernoulli and Gaussian units, this layer has {units.name} units")
+        dense = Dense(n_in, n_out, dtype=self.dtype)
+        dense.W.data[...] = self.W.data.T if decoder else self.W.data
+        dense.b.data[...] = self.a.data if decoder else self.b.data
+        return [dense, Sigmoid()] if units.name == "bernoulli" else [dense]
+
     def transform(self, X, batch_size: int = 4096):
         """Hidden means ``E[h | x]`` for every row of ``X`` (the learned features)."""
         X = self._check_data(X)
@@ -430,7 +449,7 @@ class RBM(Module):
         rng = self._rng
         if init_visible_bias and self.n_updates_ == 0 and resume_from is None:
             self.a.data[...] = self.visible.init_bias(X)
-        schedule = momentum is None
+        schedule = momentum is None and optimizer is None  # never override a user's optimiser
         if optimizer is None:
             m0 = 0.5 if schedule else float(momentum)
             optimizer = optim.Momentum(self.parameters(), lr=lr, momentum=m0) if m0 > 0 \
@@ -602,4 +621,4 @@ def _progress(n, epoch, epochs, verbose):
     except ImportError:  # pragma: no cover - tqdm is a dependency
         warnings.warn("tqdm is not installed: no progress bar", RuntimeWarning, stacklevel=3)
         return None
-    return tqdm(total=n, desc=f"RBM epoch {epoch + 1}/{epochs}", unit="ex", leave=False)
+    return tqdm(total=n, desc=f"RBM epoch {epoch + 1}/{epochs}", unit="ex", leave=True)
