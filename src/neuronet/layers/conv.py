@@ -149,7 +149,7 @@ class Conv2d(Module):
         fan_in = (table.sum(axis=1) if table is not None
                   else np.full(self.out_channels, self.in_channels)) * kh * kw
         W = _init_kernels(init, shape, fan_in, make_rng(rng, seed)).astype(dtype)
-        mask = None if table is None else np.broadcast_to(table[:, :, None, None], shape)
+        mask = None if table is None else np.broadcast_to(table[:, :, None, None], shape).copy()
         self.W = Parameter(W, mask=mask, name="W")
         self.b = Parameter(np.zeros(self.out_channels, dtype=dtype), name="b") if bias else None
         self.input_grad = bool(input_grad)
