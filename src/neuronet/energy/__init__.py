@@ -1,14 +1,16 @@
 """Energy-based models: Hopfield, Boltzmann machines, RBMs and their samplers."""
 from . import ais, annealing, boltzmann, hopfield, monitors, rbm, units
 from .ais import *  # noqa: F401,F403
-from .annealing import geometric_schedule, linear_schedule, sample_bernoulli, sigmoid
+from .annealing import (geometric_schedule, gibbs_sweep, linear_schedule, sample_bernoulli,
+                        sequential_sweep, sigmoid)
 from .boltzmann import *  # noqa: F401,F403
 from .hopfield import *  # noqa: F401,F403
 from .monitors import *  # noqa: F401,F403
 from .rbm import *  # noqa: F401,F403
 from .units import *  # noqa: F401,F403
 
-__all__ = ["geometric_schedule", "linear_schedule", "sample_bernoulli", "sigmoid"]
+__all__ = ["geometric_schedule", "gibbs_sweep", "linear_schedule", "sample_bernoulli",
+           "sequential_sweep", "sigmoid"]
 for _m in (ais, boltzmann, hopfield, monitors, rbm, units):
     __all__ += list(_m.__all__)
 del _m
