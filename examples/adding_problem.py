@@ -44,9 +44,9 @@ def make_adding(n: int, T: int, rng) -> tuple[np.ndarray, np.ndarray]:
 
 def build(cell: str, n_hidden: int, seed: int):
     """``(N, T, 2) → TimeMajor → recurrent layer → h_T → Dense → ŷ``."""
-    layer = {"lstm": lambda: nt.LSTM(2, n_hidden, seed=seed),
-             "gru": lambda: nt.GRU(2, n_hidden, seed=seed),
-             "rnn": lambda: nt.RNN(2, n_hidden, seed=seed)}[cell]()
+    layer = {"lstm": lambda: nt.LSTM(2, n_hidden, seed=seed, input_grad=False),
+             "gru": lambda: nt.GRU(2, n_hidden, seed=seed, input_grad=False),
+             "rnn": lambda: nt.RNN(2, n_hidden, seed=seed, input_grad=False)}[cell]()
     return nt.Sequential(nt.TimeMajor(), layer, nt.LastStep(), nt.Dense(n_hidden, 1, seed=seed + 1))
 
 

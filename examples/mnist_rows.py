@@ -21,9 +21,9 @@ import neuronet as nt
 
 
 def build(cell: str = "lstm", n_hidden: int = 128, seed: int = 0):
-    layer = {"lstm": lambda: nt.LSTM(28, n_hidden, seed=seed),
-             "gru": lambda: nt.GRU(28, n_hidden, seed=seed),
-             "rnn": lambda: nt.RNN(28, n_hidden, seed=seed)}[cell]()
+    layer = {"lstm": lambda: nt.LSTM(28, n_hidden, seed=seed, input_grad=False),
+             "gru": lambda: nt.GRU(28, n_hidden, seed=seed, input_grad=False),
+             "rnn": lambda: nt.RNN(28, n_hidden, seed=seed, input_grad=False)}[cell]()
     return nt.Sequential(nt.TimeMajor(), layer, nt.LastStep(), nt.Dense(n_hidden, 10, seed=seed + 1))
 
 

@@ -324,3 +324,20 @@ def test_bad_lstm_state_and_arguments():
         s.forward(np.zeros((2, 3, 3)))
     s.reset_state()
     assert s.forward(np.zeros((2, 3, 3))).shape == (2, 3, 4)
+
+
+@pytest.mark.parametrize("cls", [nt.RNN, nt.LSTM, nt.GRU])
+def test_input_grad_false_skips_dx_only(cls):
+    x, h0, _, dy = _data(4, 2, 3, 5)
+    a = _randomise(cls(3, 5, seed=0))
+    b = _randomise(cls(3, 5, seed=0, input_grad=False))
+    a.forward(x, h0)
+    assert a.backward(dy) is not None
+    b.forward(x, h0)
+    assert b.backward(dy) is None
+    for (n, p), (_, q) in zip(a.named_parameters(), b.named_parameters()):
+        np.testing.assert_array_equal(p.grad, q.grad, err_msg=n)
+    np.testing.assert_array_equal(a.dh0, b.dh0)
+    net = nt.Sequential(nt.TimeMajor(), cls(3, 5, input_grad=False), nt.LastStep(), nt.Dense(5, 2))
+    net.forward(np.ones((2, 4, 3)))
+    assert net.backward(np.ones((2, 2))) is None

@@ -110,4 +110,4 @@ def test_char_lm_on_shakespeare_beats_uniform(real_data):
 def test_char_lm_full_budget(real_data):
     char_lm = _example("char_lm")
     model, vocab, hist = char_lm.train(steps=1500, progress=False)
-    assert hist.val_loss[-1] < 1.8
+    assert hist.val_loss[-1] < 1.85                           # measured 1.79 (docs)

@@ -6,7 +6,8 @@ to all its hidden states ``h_1..h_T`` of shape ``(T, N, H)``. ``forward`` takes 
 initial state (``h0``, and ``c0`` for the LSTM; zeros by default), ``backward(dy)``
 takes ``∂E/∂h_t`` for every step, adds the weight gradients into ``p.grad``, returns
 ``∂E/∂x`` and leaves the gradient with respect to the initial state in ``dh0``
-(``dc0``). With ``stateful=True`` the last state of one call is the initial state of
+(``dc0``); with ``input_grad=False`` (a first layer, whose input is data) ``backward``
+skips ``∂E/∂x`` and returns ``None``, saving one GEMM. With ``stateful=True`` the last state of one call is the initial state of
 the next (truncated BPTT over a long stream: the state is carried forward, the
 gradient stops at the chunk border); ``reset_state()`` forgets it.
 
@@ -90,7 +91,8 @@ class _Recurrent(Module):
     _n_gates = 1
     _state_names = ("h",)
 
-    def _build(self, n_in, n_hidden, stateful, init, rng, seed, dtype):
+    def _build(self, n_in, n_hidden, stateful, init, rng, seed, dtype, input_grad=True):
+        self.input_grad = bool(input_grad)
         self.n_in = check_int(n_in, "n_in", minimum=1)
         self.n_hidden = check_int(n_hidden, "n_hidden", minimum=1)
         if not isinstance(stateful, (bool, np.bool_)):
@@ -218,6 +220,8 @@ class _Recurrent(Module):
         if k:
             self.Wh.grad[:, cols] += dW[D:D + k]
         self.b.grad[cols] += dW[-1]
+        if not self.input_grad:
+            return None
         return (dA2 @ self.Wx.data[:, cols].T).reshape(T, N, D)
 
 
@@ -233,11 +237,11 @@ class RNN(_Recurrent):
     """
 
     def __init__(self, n_in: int, n_hidden: int, activation: str = "tanh", stateful: bool = False,
-                 init: str = "glorot", rng=None, seed=None, dtype=None):
+                 init: str = "glorot", rng=None, seed=None, dtype=None, input_grad: bool = True):
         if activation not in ("tanh", "relu"):
             raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
         self.activation = activation
-        self._build(n_in, n_hidden, stateful, init, rng, seed, dtype)
+        self._build(n_in, n_hidden, stateful, init, rng, seed, dtype, input_grad)
 
     def forward(self, x, h0=None):
         """All hidden states ``(T, N, H)`` of the sequence ``x (T, N, D)`` from ``h0 (N, H)``."""
@@ -310,7 +314,8 @@ class LSTM(_Recurrent):
     _state_names = ("h", "c")
 
     def __init__(self, n_in: int, n_hidden: int, peepholes=(), forget_bias: float = 1.0,
-                 stateful: bool = False, init: str = "glorot", rng=None, seed=None, dtype=None):
+                 stateful: bool = False, init: str = "glorot", rng=None, seed=None, dtype=None,
+                 input_grad: bool = True):
         if isinstance(peepholes, str):
             peepholes = tuple(peepholes)
         try:
@@ -321,7 +326,7 @@ class LSTM(_Recurrent):
         if bad or len(set(peep)) != len(peep):
             raise ValueError(f"peepholes must name distinct gates among 'i', 'f', 'o', got {peepholes!r}")
         self.peepholes = tuple(g for g in "ifo" if g in peep)
-        self._build(n_in, n_hidden, stateful, init, rng, seed, dtype)
+        self._build(n_in, n_hidden, stateful, init, rng, seed, dtype, input_grad)
         H, dt = self.n_hidden, self.b.data.dtype
         self.b.data[H:2 * H] += dt.type(forget_bias)
         for g in self.peepholes:
@@ -482,8 +487,8 @@ class GRU(_Recurrent):
     _n_gates = 3
 
     def __init__(self, n_in: int, n_hidden: int, stateful: bool = False, init: str = "glorot",
-                 rng=None, seed=None, dtype=None):
-        self._build(n_in, n_hidden, stateful, init, rng, seed, dtype)
+                 rng=None, seed=None, dtype=None, input_grad: bool = True):
+        self._build(n_in, n_hidden, stateful, init, rng, seed, dtype, input_grad)
 
     def forward(self, x, h0=None):
         """All hidden states ``(T, N, H)`` of the sequence ``x (T, N, D)`` from ``h0 (N, H)``."""
@@ -563,5 +568,5 @@ class GRU(_Recurrent):
             dh += tmp
         self.dh0 = dh
         dx = self._param_grads(dAzr, hs[:-1], slice(0, 2 * H))
-        dx += self._param_grads(dAn, self._RH, slice(2 * H, 3 * H))
-        return dx
+        dxn = self._param_grads(dAn, self._RH, slice(2 * H, 3 * H))
+        return None if dx is None else dx + dxn

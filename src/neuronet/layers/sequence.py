@@ -42,6 +42,8 @@ class TimeMajor(Module):
     def backward(self, dy):
         if not self._on:
             raise RuntimeError("TimeMajor.backward called before forward()")
+        if dy is None:  # the layer above skipped ∂E/∂x (input_grad=False): nothing to pass on
+            return None
         return get_array_module(dy).ascontiguousarray(dy.swapaxes(0, 1))
 
     backward_curvature = backward

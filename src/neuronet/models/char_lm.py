@@ -41,7 +41,9 @@ class CharLM(Module):
             raise ValueError(f"cell must be one of {sorted(_CELLS)}, got {cell!r}")
         rng = make_rng(None, seed)
         extra = {"peepholes": peepholes} if cell == "lstm" else {}
-        layers = [_CELLS[cell](V if k == 0 else H, H, stateful=True, rng=rng, dtype=dtype, **extra)
+        # the first layer's input is data: no ∂E/∂x needed (input_grad=False saves a GEMM)
+        layers = [_CELLS[cell](V if k == 0 else H, H, stateful=True, rng=rng, dtype=dtype,
+                               input_grad=k > 0, **extra)
                   for k in range(n_layers)]
         self.vocab_size = V
         self.net = Sequential(*layers, TimeDistributed(Dense(H, V, rng=rng, dtype=dtype)))
