@@ -222,7 +222,8 @@ class _Recurrent(Module):
         self.b.grad[cols] += dW[-1]
         if not self.input_grad:
             return None
-        return (dA2 @ self.Wx.data[:, cols].T).reshape(T, N, D)
+        # a contiguous copy of Wxᵀ (small) makes the big product faster than a transposed view
+        return (dA2 @ xp.ascontiguousarray(self.Wx.data[:, cols].T)).reshape(T, N, D)
 
 
 # ----------------------------------------------------------------- RNN
