@@ -164,12 +164,23 @@ class Conv2d(Module):
         # one copy into GEMM layout (C·kh·kw, N·Ho·Wo): the copy runs along image rows
         # (unit stride), and the product's rows are whole output maps
         xp = get_array_module(x)
-        cols = xp.ascontiguousarray(win.transpose(1, 4, 5, 0, 2, 3)).reshape(c * kh * kw, -1)
+        cols6 = self._buffer("cols", (c, kh, kw, n, ho, wo), x.dtype, xp)
+        xp.copyto(cols6, win.transpose(1, 4, 5, 0, 2, 3))
+        cols = cols6.reshape(c * kh * kw, -1)
         y = self.W.data.reshape(self.out_channels, -1) @ cols       # (out, N·Ho·Wo)
         if self.b is not None:
             y += self.b.data[:, None]
         self._cols, self._padded_shape, self._out_hw = cols, xp_.shape, (ho, wo)
         return y.reshape(self.out_channels, n, ho, wo).transpose(1, 0, 2, 3)
+
+    def _buffer(self, name, shape, dtype, xp):
+        """A work array kept between calls: large im2col matrices are not re-allocated
+        (and page-faulted) every batch."""
+        bufs = self.__dict__.setdefault("_buffers", {})
+        buf = bufs.get(name)
+        if buf is None or buf.shape != shape or buf.dtype != dtype or get_array_module(buf) is not xp:
+            buf = bufs[name] = xp.empty(shape, dtype=dtype)
+        return buf
 
     def _rows(self, dy):
         """``dy (N, out, Ho, Wo)`` as ``(out, N·Ho·Wo)`` (free when dy has the forward's layout)."""
@@ -184,7 +195,10 @@ class Conv2d(Module):
         n, c, hp, wp = self._padded_shape
         ho, wo = self._out_hw
         kh, kw = self.kernel_size
-        dcols = (W2.T @ rows).reshape(c, kh, kw, n, ho, wo).transpose(0, 3, 4, 5, 1, 2)
+        xp = get_array_module(rows)
+        dcols = self._buffer("dcols", (c * kh * kw, rows.shape[1]), rows.dtype, xp)
+        xp.matmul(W2.T, rows, out=dcols)
+        dcols = dcols.reshape(c, kh, kw, n, ho, wo).transpose(0, 3, 4, 5, 1, 2)
         dx = col2im(dcols, (c, n, hp, wp), self.stride).transpose(1, 0, 2, 3)
         return _unpad(dx, self.padding)
 
