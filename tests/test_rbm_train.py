@@ -133,7 +133,7 @@ def test_resume_from_checkpoint_is_identical(tmp_path):
 def test_validation_stopping_restores_best():
     X = structured_bits(400)
     r = RBM(6, 30, seed=0)
-    stop = ValidationStopping(monitor="val_recon_error", patience=0, restore_best=True)
+    stop = ValidationStopping(monitor="val_recon_error", patience=1, restore_best=True)
     # a learning rate far too high makes the validation error rise at some point
     h = r.fit(X[:200], epochs=40, batch_size=10, lr=2.0, momentum=0.9, validation=X[200:],
               callbacks=[stop], verbose=False, seed=0)
@@ -196,3 +196,19 @@ def test_to_layers_computes_the_conditional_means():
     np.testing.assert_allclose(down(H), r.mean_visible(H), rtol=1e-5, atol=1e-6)
     g = RBM(6, 5, "gaussian", "bernoulli", seed=0)
     assert len(g.to_layers(decoder=True)) == 1  # Gaussian means are linear
+
+
+def test_training_loop_callbacks_work_with_rbm_fit():
+    """The trainer's LR schedules drive RBM.fit through the same hooks."""
+    X = structured_bits(100)
+    r = RBM(6, 4, seed=0)
+    opt = nt.optim.SGD(r.parameters(), lr=0.1)
+    seen = []
+
+    class Spy(nt.train.Callback):
+        def on_epoch_end(self, trainer, epoch, logs):
+            seen.append((epoch, trainer.optimizer.lr, trainer.model is r))
+
+    r.fit(X, epochs=4, batch_size=10, optimizer=opt, callbacks=[nt.train.StepLR(step=2, gamma=0.5), Spy()],
+          verbose=False, seed=0)
+    assert seen == [(1, 0.1, True), (2, 0.1, True), (3, 0.05, True), (4, 0.05, True)]

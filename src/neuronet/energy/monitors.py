@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import validation as V
 from ..random import make_rng
+from ..train.callbacks import EarlyStopping
 
 __all__ = ["reconstruction_error", "free_energy_gap", "pseudo_likelihood", "log_partition",
            "exact_log_likelihood", "exact_gradient", "ValidationStopping"]
@@ -194,47 +195,18 @@ def exact_gradient(rbm, X, max_states: int = _MAX_STATES) -> dict:
 
 
 # ------------------------------------------------------------------ stopping
-class ValidationStopping:
-    """Stop RBM training when ``logs[monitor]`` has not improved for ``patience`` epochs.
+class ValidationStopping(EarlyStopping):
+    """Stop RBM training when the validation reconstruction error stops falling.
 
-    ``monitor``: ``'val_recon_error'`` (the lecture's cross-validation of
-    reconstructions), ``'free_energy_gap'`` or any key of the epoch record;
-    ``mode`` ``'min'`` or ``'max'``. With ``restore_best`` the best weights are put
-    back when training stops. Use as ``rbm.fit(..., callbacks=[ValidationStopping()])``.
+    The lecture's stopping rule (cross-validation of reconstructions): the
+    training loop's :class:`~neuronet.train.EarlyStopping` with ``monitor``
+    defaulting to ``'val_recon_error'`` (``'free_energy_gap'`` or any key of the
+    epoch record works too), ``patience`` epochs without improvement, and the
+    best weights put back at the end. ``rbm.fit(X, validation=Xv,
+    callbacks=[ValidationStopping()])``.
     """
 
     def __init__(self, monitor: str = "val_recon_error", patience: int = 3, min_delta: float = 0.0,
                  mode: str = "min", restore_best: bool = True):
-        if mode not in ("min", "max"):
-            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
-        self.monitor, self.mode, self.restore_best = monitor, mode, restore_best
-        self.patience = V.check_int(patience, "patience", minimum=0)
-        self.min_delta = float(V.check_positive(min_delta, "min_delta", allow_zero=True))
-        self.best, self.best_epoch, self.best_state, self.wait = None, None, None, 0
-        self.stopped_epoch = None
-
-    def _better(self, value):
-        if self.best is None:
-            return True
-        return value < self.best - self.min_delta if self.mode == "min" else value > self.best + self.min_delta
-
-    def on_epoch_end(self, epoch, logs, model) -> bool:
-        if self.monitor not in logs:
-            raise KeyError(f"ValidationStopping monitors {self.monitor!r}, but the epoch record has "
-                           f"only {sorted(logs)}; pass validation= to fit()")
-        value = float(logs[self.monitor])
-        if self._better(value):
-            self.best, self.best_epoch, self.wait = value, epoch, 0
-            if self.restore_best:
-                self.best_state = model.state_dict()
-            return False
-        self.wait += 1
-        if self.wait > self.patience:
-            self.stopped_epoch = epoch
-            self.on_train_end(model)
-            return True
-        return False
-
-    def on_train_end(self, model) -> None:
-        if self.restore_best and self.best_state is not None:
-            model.load_state_dict(self.best_state)
+        super().__init__(monitor=monitor, patience=patience, min_delta=min_delta, mode=mode,
+                         restore_best=restore_best)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -421,8 +422,11 @@ class RBM(Module):
 
         ``validation`` (an array of held-out rows) adds ``val_recon_error`` and
         ``free_energy_gap`` (mean F(validation) − mean F(training subset)) to each
-        epoch's record. ``callbacks``: objects with ``on_epoch_end(epoch, logs, model)``
-        (return True, or set ``model.stop_training``, to stop). ``checkpoint``: a
+        epoch's record. ``callbacks``: :mod:`neuronet.train.callbacks` objects
+        (``ValidationStopping``/``EarlyStopping`` on ``'val_recon_error'``, LR
+        schedules, ...): hooks ``on_train_begin(trainer)``, ``on_epoch_begin(trainer,
+        epoch)``, ``on_epoch_end(trainer, epoch, logs)``, ``on_train_end(trainer)``
+        with ``trainer.model``, ``trainer.optimizer``, ``trainer.stop_training``. ``checkpoint``: a
         path written after every epoch (model, optimiser, RNG, chains);
         ``resume_from`` continues from such a file.
 
@@ -459,12 +463,16 @@ class RBM(Module):
         if resume_from is not None:
             start_epoch, saved = self._resume(resume_from, optimizer)
             history.update({key: list(v) for key, v in saved.items()})
-        self.stop_training = False
         callbacks = list(callbacks or [])
+        # the training loop's callback protocol (neuronet.train.callbacks): hooks get a
+        # trainer with .model, .optimizer, .stop_training; epochs are numbered from 1
+        trainer = SimpleNamespace(model=self, optimizer=optimizer, stop_training=False, history=history)
+        _hook(callbacks, "on_train_begin", trainer)
         n = len(X)
         # a fixed, evenly spread subset (no RNG draw, so a resumed run stays identical)
         monitor_rows = np.linspace(0, n - 1, min(monitor_size, n)).astype(np.int64)
         for epoch in range(start_epoch, epochs):
+            _hook(callbacks, "on_epoch_begin", trainer, epoch + 1)
             if schedule and hasattr(optimizer, "momentum"):
                 optimizer.momentum = 0.5 if epoch < momentum_switch_epoch else 0.9
             t0 = time.perf_counter()
@@ -510,14 +518,10 @@ class RBM(Module):
                 history.setdefault(key, []).append(value)
             if checkpoint is not None:
                 self.save_checkpoint(checkpoint, optimizer, epoch + 1, history)
-            for cb in callbacks:
-                if getattr(cb, "on_epoch_end", None) and cb.on_epoch_end(epoch, logs, self):
-                    self.stop_training = True
-            if self.stop_training:
+            _hook(callbacks, "on_epoch_end", trainer, epoch + 1, logs)
+            if trainer.stop_training:
                 break
-        for cb in callbacks:
-            if getattr(cb, "on_train_end", None):
-                cb.on_train_end(self)
+        _hook(callbacks, "on_train_end", trainer)
         self.optimizer_ = optimizer
         self.history_ = history
         return history
@@ -611,6 +615,13 @@ class RBMTransformer:
 
     def __repr__(self):
         return "RBMTransformer(" + ", ".join(f"{k}={v!r}" for k, v in self.get_params().items()) + ")"
+
+
+def _hook(callbacks, name, *args):
+    for cb in callbacks:
+        fn = getattr(cb, name, None)
+        if fn is not None:
+            fn(*args)
 
 
 def _progress(n, epoch, epochs, verbose):
