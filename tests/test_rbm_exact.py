@@ -288,3 +288,53 @@ def test_unit_sigmoid_equals_shared_sigmoid():
         got = BernoulliUnits().mean(x, out=out)
         assert got is out and got.dtype == dt
         np.testing.assert_allclose(got, sigmoid(x), rtol=1e-6 if dt == np.float32 else 1e-14, atol=1e-30)
+
+
+def test_composite_visible_layer_pixels_and_labels_against_brute_force():
+    """3 Bernoulli units + a softmax group of 3 labels: Z, F, P(v|h), gradient, sampler."""
+    rng = np.random.default_rng(0)
+    r = RBM(6, N_HID, "bernoulli*3+softmax:3*3", seed=0).astype(np.float64)
+    assert r.visible.spec() == "bernoulli*3+softmax:3*3" and r.visible.discrete
+    r.W.data[...] = rng.normal(0, 1.0, (6, N_HID))
+    r.a.data[...] = rng.normal(0, 0.5, 6)
+    r.b.data[...] = rng.normal(0, 0.5, N_HID)
+    bits = np.array(list(itertools.product([0.0, 1.0], repeat=3)))
+    labels = np.eye(3)
+    Vall = np.array([np.concatenate([x, y]) for x in bits for y in labels])  # all 24 legal states
+    H = np.array(list(itertools.product([0.0, 1.0], repeat=N_HID)))
+    W, a, b = r.W.data, r.a.data, r.b.data
+
+    def brute_logp(W, a, b):
+        neg_e = (Vall @ a)[:, None] + (H @ b)[None] + Vall @ W @ H.T
+        log_pv = np.logaddexp.reduce(neg_e, axis=1)
+        return log_pv - np.logaddexp.reduce(log_pv)
+
+    logp = brute_logp(W, a, b)
+    assert M.log_partition(r) == pytest.approx(np.logaddexp.reduce(
+        np.logaddexp.reduce((Vall @ a)[:, None] + (H @ b)[None] + Vall @ W @ H.T, axis=1)), abs=1e-10)
+    X = Vall[rng.integers(0, 24, 10)]
+    assert M.exact_log_likelihood(r, X) == pytest.approx(
+        logp[[int(np.flatnonzero((Vall == x).all(1))[0]) for x in X]].mean(), abs=1e-10)
+    # P(v | h): Bernoulli block sigmoid, label block softmax
+    x = H @ W.T + a
+    m = r.mean_visible(H)
+    np.testing.assert_allclose(m[:, :3], 1 / (1 + np.exp(-x[:, :3])), atol=1e-12)
+    np.testing.assert_allclose(m[:, 3:], np.exp(x[:, 3:]) / np.exp(x[:, 3:]).sum(1, keepdims=True), atol=1e-12)
+    # exact gradient = finite differences of the brute-force log-likelihood (one W entry, one label bias)
+    g = M.exact_gradient(r, X)
+    idx = [int(np.flatnonzero((Vall == x).all(1))[0]) for x in X]
+    for name, pos in (("W", (4, 1)), ("a", (5,))):
+        p = getattr(r, name).data
+        old, eps = p[pos], 1e-6
+        p[pos] = old + eps
+        up = brute_logp(r.W.data, r.a.data, r.b.data)[idx].mean()
+        p[pos] = old - eps
+        down = brute_logp(r.W.data, r.a.data, r.b.data)[idx].mean()
+        p[pos] = old
+        assert g[name][pos] == pytest.approx(-(up - down) / (2 * eps), abs=1e-6)
+    # the sampler visits the 24 legal states with the exact probabilities
+    v = r.sample(30000, steps=30, rng=np.random.default_rng(1))
+    np.testing.assert_array_equal(v[:, 3:].sum(1), 1)
+    codes = (v[:, :3] @ [4, 2, 1]) * 3 + v[:, 3:] @ [0, 1, 2]
+    emp = np.bincount(codes.astype(int), minlength=24) / len(v)
+    assert 0.5 * np.abs(emp - np.exp(logp)).sum() < 0.03

@@ -212,3 +212,23 @@ def test_training_loop_callbacks_work_with_rbm_fit():
     r.fit(X, epochs=4, batch_size=10, optimizer=opt, callbacks=[nt.train.StepLR(step=2, gamma=0.5), Spy()],
           verbose=False, seed=0)
     assert seen == [(1, 0.1, True), (2, 0.1, True), (3, 0.05, True), (4, 0.05, True)]
+
+
+def test_joint_rbm_with_label_units_classifies_digits():
+    """Pixels + a softmax label group; ŷ = argmin_y F([x, e_y]) (generative classifier)."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    from neuronet.energy import classify_by_free_energy
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0)
+    r = RBM(74, 100, "bernoulli*64+softmax:10*10", seed=0)
+    r.fit(np.concatenate([Xtr, np.eye(10)[ytr]], axis=1), epochs=30, batch_size=10, lr=0.05,
+          verbose=False, seed=0)
+    pred, logp = classify_by_free_energy(r, Xte, 10, return_scores=True)
+    assert (pred == yte).mean() > 0.9
+    np.testing.assert_allclose(np.exp(logp).sum(1), 1, rtol=1e-6)
+    with pytest.raises(ValueError, match="64 non-label visible units"):
+        classify_by_free_energy(r, Xte[:, :10], 10)

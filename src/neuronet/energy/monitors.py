@@ -22,7 +22,7 @@ from ..random import make_rng
 from ..train.callbacks import EarlyStopping
 
 __all__ = ["reconstruction_error", "free_energy_gap", "pseudo_likelihood", "log_partition",
-           "exact_log_likelihood", "exact_gradient", "ValidationStopping"]
+           "exact_log_likelihood", "exact_gradient", "classify_by_free_energy", "ValidationStopping"]
 
 _MAX_STATES = 2 ** 25
 
@@ -62,6 +62,26 @@ def pseudo_likelihood(rbm, X, rng=None, seed=None, index=None):
     d = rbm.free_energy(flipped).astype(np.float64) - rbm.free_energy(X).astype(np.float64)
     # log σ(d) = −softplus(−d)
     return -X.shape[1] * (np.maximum(-d, 0) + np.log1p(np.exp(-np.abs(d))))
+
+
+def classify_by_free_energy(rbm, X, n_classes: int, return_scores: bool = False):
+    """Labels of the rows of ``X`` for an RBM whose last ``n_classes`` visible units
+    are a softmax label group: ``ŷ = argmin_y F([x, e_y])`` (``P(y | x) ∝ e^{−F([x, e_y])}``).
+
+    With ``return_scores`` also returns ``log P(y | x)``, shape ``(N, n_classes)``.
+    """
+    V.check_int(n_classes, "n_classes", minimum=2)
+    X = np.asarray(X)
+    V.check_features(X, rbm.n_visible - n_classes, name="X", what="non-label visible units")
+    N = len(X)
+    full = np.zeros((N * n_classes, rbm.n_visible), dtype=rbm.dtype)
+    full[:, :-n_classes] = np.repeat(X, n_classes, axis=0)
+    full[np.arange(N * n_classes), rbm.n_visible - n_classes + np.tile(np.arange(n_classes), N)] = 1
+    scores = -free_energy64(rbm, full).reshape(N, n_classes)
+    pred = scores.argmax(axis=1)
+    if not return_scores:
+        return pred
+    return pred, scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)
 
 
 # ---------------------------------------------------------------- enumeration

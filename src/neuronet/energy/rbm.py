@@ -76,6 +76,9 @@ class RBM(Module):
             if hasattr(units, "group_size") and n % units.group_size:
                 raise ValueError(f"{which} softmax groups of {units.group_size} need a multiple of "
                                  f"{units.group_size} units, got {n}")
+            if hasattr(units, "n_units") and n != units.n_units:
+                raise ValueError(f"{which} units {units.spec()!r} have {units.n_units} units, "
+                                 f"but n_{which}={n}")
         self._rng = make_rng(rng, seed)
         dtype = np.dtype(dtype or get_default_dtype())
         w = self._rng.standard_normal((n_visible, n_hidden)) * init_std

@@ -36,7 +36,7 @@ from ..backend import get_array_module
 from .annealing import sample_bernoulli
 
 __all__ = ["Units", "BernoulliUnits", "GaussianUnits", "PoissonUnits", "SoftmaxUnits",
-           "make_units"]
+           "CompositeUnits", "make_units"]
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -111,6 +111,10 @@ class Units:
 
     def states(self, n: int, start: int, stop: int, dtype=np.float64):
         """Joint states number ``start .. stop-1`` of ``n`` units, as rows."""
+        return self.state_rows(n, np.arange(start, stop, dtype=np.int64), dtype)
+
+    def state_rows(self, n: int, index, dtype=np.float64):
+        """Joint states with the given numbers (int array) of ``n`` units, as rows."""
         raise ValueError(f"{self.name} units have infinitely many states and cannot be enumerated")
 
     def spec(self) -> str:
@@ -161,9 +165,8 @@ class BernoulliUnits(Units):
     def n_states(self, n):
         return 2 ** n
 
-    def states(self, n, start, stop, dtype=np.float64):
-        idx = np.arange(start, stop, dtype=np.int64)
-        return ((idx[:, None] >> np.arange(n, dtype=np.int64)) & 1).astype(dtype)
+    def state_rows(self, n, index, dtype=np.float64):
+        return ((index[:, None] >> np.arange(n, dtype=np.int64)) & 1).astype(dtype)
 
 
 class GaussianUnits(Units):
@@ -312,11 +315,88 @@ class SoftmaxUnits(Units):
     def n_states(self, n):
         return self.group_size ** (n // self.group_size)
 
-    def states(self, n, start, stop, dtype=np.float64):
+    def state_rows(self, n, index, dtype=np.float64):
         g, k = n // self.group_size, self.group_size
-        idx = np.arange(start, stop, dtype=np.int64)
-        digits = (idx[:, None] // k ** np.arange(g, dtype=np.int64)) % k
-        return (digits[..., None] == np.arange(k)).reshape(len(idx), n).astype(dtype)
+        digits = (index[:, None] // k ** np.arange(g, dtype=np.int64)) % k
+        return (digits[..., None] == np.arange(k)).reshape(len(index), n).astype(dtype)
+
+
+class CompositeUnits(Units):
+    """A layer made of consecutive blocks of different unit types, e.g. 784 Bernoulli
+    pixels followed by a softmax group of 10 label units (Hinton et al. 2006's top RBM).
+
+    Given by a spec ``'bernoulli*784+softmax:10*10'`` (type ``*`` count, joined by
+    ``+``) or a list of ``(units, count)``. Every quantity is the sum (energy terms,
+    log-partitions) or the concatenation (means, samples, biases) over the blocks.
+    """
+
+    name = "composite"
+
+    def __init__(self, parts):
+        self.parts = [(make_units(u), int(n)) for u, n in parts]
+        if len(self.parts) < 1 or any(n < 1 for _, n in self.parts):
+            raise ValueError(f"composite units need blocks with at least one unit, got {parts!r}")
+        for u, n in self.parts:
+            if hasattr(u, "group_size") and n % u.group_size:
+                raise ValueError(f"a block of {u.spec()} units needs a multiple of {u.group_size} units, got {n}")
+        edges = np.cumsum([0] + [n for _, n in self.parts])
+        self.slices = [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
+        self.n_units = int(edges[-1])
+        self.discrete = all(u.discrete for u, _ in self.parts)
+
+    def spec(self):
+        return "+".join(f"{u.spec()}*{n}" for u, n in self.parts)
+
+    def __repr__(self):
+        return f"CompositeUnits({self.spec()!r})"
+
+    def _blocks(self, x):
+        if x.shape[1] != self.n_units:
+            raise ValueError(f"composite units {self.spec()!r} need {self.n_units} units, got shape {tuple(x.shape)}")
+        return zip((u for u, _ in self.parts), self.slices)
+
+    def mean(self, x, out=None):
+        out = np.empty_like(x) if out is None else out
+        for u, sl in self._blocks(x):
+            out[:, sl] = u.mean(x[:, sl])
+        return out
+
+    def sample(self, mean, rng, out=None):
+        out = np.empty_like(mean) if out is None else out
+        for u, sl in self._blocks(mean):
+            out[:, sl] = u.sample(mean[:, sl], rng)
+        return out
+
+    def base_energy(self, s):
+        return sum(u.base_energy(s[:, sl]) for u, sl in self._blocks(s))
+
+    def log_partition(self, x):
+        return sum(u.log_partition(x[:, sl]) for u, sl in self._blocks(x))
+
+    def check(self, x, name="data"):
+        for u, sl in self._blocks(x):
+            u.check(x[:, sl], f"{name}[:, {sl.start}:{sl.stop}]")
+
+    def warn_if_unsuitable(self, x, name="data"):
+        for u, sl in self._blocks(x):
+            u.warn_if_unsuitable(x[:, sl], f"{name}[:, {sl.start}:{sl.stop}]")
+
+    def init_bias(self, x):
+        return np.concatenate([u.init_bias(x[:, sl]) for u, sl in self._blocks(x)])
+
+    def n_states(self, n):
+        out = 1
+        for u, k in self.parts:
+            out *= u.n_states(k)
+        return out
+
+    def state_rows(self, n, index, dtype=np.float64):
+        rows, stride = [], 1
+        for u, k in self.parts:  # mixed radix: the first block varies fastest
+            m = u.n_states(k)
+            rows.append(u.state_rows(k, (index // stride) % m, dtype))
+            stride *= m
+        return np.concatenate(rows, axis=1)
 
 
 def _log_factorial(s):
@@ -338,7 +418,15 @@ def make_units(spec) -> Units:
         return spec
     if not isinstance(spec, str):
         raise TypeError(f"units must be a name or a Units instance, got {type(spec).__name__}")
-    key = spec.strip().lower()
+    key = spec.strip().lower().replace(" ", "")
+    if "*" in key:  # 'bernoulli*784+softmax:10*10'
+        parts = []
+        for block in key.split("+"):
+            name, _, count = block.rpartition("*")
+            if not count.isdigit() or not name:
+                raise ValueError(f"composite units are given as 'type*count+type*count', got block {block!r}")
+            parts.append((make_units(name), int(count)))
+        return CompositeUnits(parts)
     if key.startswith("softmax"):
         _, _, k = key.partition(":")
         if not k.isdigit():
