@@ -208,7 +208,9 @@ class GraphPool(Module):
         if gi.size and (gi.min() < 0 or np.any(np.diff(gi) < 0)):
             raise ValueError("graph_index must be non-negative and non-decreasing "
                              "(the nodes of each graph consecutive)")
-        n_graphs = int(gi.max()) + 1 if n_graphs is None and gi.size else (n_graphs or 0)
+        if n_graphs is None:
+            n_graphs = int(gi.max()) + 1 if gi.size else 0
+        n_graphs = check_int(n_graphs, "n_graphs", 0)
         count = np.bincount(gi, minlength=n_graphs)
         if count.size > n_graphs:
             raise ValueError(f"graph_index refers to graph {gi.max()}, but n_graphs = {n_graphs}")
