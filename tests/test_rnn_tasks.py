@@ -91,7 +91,7 @@ def test_mnist_rows_checkpoint_resumes(real_data, tmp_path):
 def test_mnist_rows_full(real_data):
     mnist_rows = _example("mnist_rows")
     r = mnist_rows.run("lstm", n_hidden=128, epochs=5, progress=False)
-    assert r["test_accuracy"] > 0.98
+    assert r["test_accuracy"] > 0.975                          # measured 0.9826 (docs)
 
 
 # ------------------------------------------------------------ character LM

@@ -7,19 +7,20 @@ initial state (``h0``, and ``c0`` for the LSTM; zeros by default), ``backward(dy
 takes ``∂E/∂h_t`` for every step, adds the weight gradients into ``p.grad``, returns
 ``∂E/∂x`` and leaves the gradient with respect to the initial state in ``dh0``
 (``dc0``); with ``input_grad=False`` (a first layer, whose input is data) ``backward``
-skips ``∂E/∂x`` and returns ``None``, saving one GEMM. With ``stateful=True`` the last state of one call is the initial state of
-the next (truncated BPTT over a long stream: the state is carried forward, the
-gradient stops at the chunk border); ``reset_state()`` forgets it.
+skips ``∂E/∂x`` and returns ``None``, saving one GEMM. With ``stateful=True`` the last
+state of one call is the initial state of the next (truncated BPTT over a long stream:
+the state is carried forward, the gradient stops at the chunk border);
+``reset_state()`` forgets it, ``get_state()``/``set_state()`` save and restore it.
 
 BPTT (lecture): ``∂L_t/∂W = ∂L_t/∂y_t · ∂y_t/∂h_t · Σ_k (Π_{i=k+1..t} ∂h_i/∂h_{i-1}) ∂h_k/∂W``.
 It is computed by one backward sweep over time carrying ``∂E/∂h_{t-1}``.
 
-Speed: the input projections of all steps are one GEMM
-``x.reshape(T·N, D) @ Wx``; each step adds one ``(N, H)×(H, gH)`` GEMM; the
-backward sweep does one ``(N, gH)×(gH, H)`` GEMM per step and the weight gradients
-after the loop as one GEMM over all steps (stacked ``h_{t-1}`` and gate gradients).
-Whatever of the derivative does not depend on the carried gradient is precomputed
-for all steps at once, so each step of the sweep is a handful of array operations.
+Speed: the input projections of all steps are one GEMM ``[x, 1]·[Wx; b]`` over the
+``T·N`` rows; each step adds one ``(N, H)×(H, gH)`` GEMM and a few whole-row array
+operations on buffers allocated once per call; the backward sweep does one
+``(N, gH)×(gH, H)`` GEMM per step, and after the loop ``∂E/∂Wx, ∂E/∂Wh, ∂E/∂b`` come
+from one GEMM ``[x_t, h_{t-1}, 1]ᵀ·δ_t`` over all steps, ``∂E/∂x`` from ``δ·Wxᵀ``.
+The gate derivatives are formed per step, while that step's activations are in cache.
 """
 from __future__ import annotations
 
@@ -35,17 +36,6 @@ __all__ = ["RNN", "LSTM", "GRU"]
 
 
 # ----------------------------------------------------------------- helpers
-def _sigmoid_(a):
-    """In place ``σ(a) = ½·tanh(a/2) + ½`` (the same function as ``1/(1+e^{-a})``,
-    never overflows and is one transcendental call)."""
-    xp = get_array_module(a)
-    xp.multiply(a, 0.5, out=a)
-    xp.tanh(a, out=a)
-    xp.multiply(a, 0.5, out=a)
-    xp.add(a, 0.5, out=a)
-    return a
-
-
 def _orthogonal(n, rng):
     """A random ``n×n`` orthogonal matrix (QR of a Gaussian matrix, signs fixed)."""
     q, r = np.linalg.qr(rng.standard_normal((n, n)))
