@@ -182,3 +182,27 @@ def test_lenet5_mnist_reaches_paper_level(data_dir, tmp_path):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["epochs"] <= 15
     assert 1 - metrics["test_accuracy"] <= 0.011, metrics
+
+
+def test_lenet_with_augmentation_resumes_exactly(tmp_path, rng):
+    """Stopping after epoch 1 and resuming gives the weights of an uninterrupted run:
+    the distortion layer's generator is saved in the checkpoint."""
+    from neuronet.train.callbacks import ModelCheckpoint
+
+    X = rng.random((96, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 96)
+
+    def run(epochs, resume=None, ckpt=None):
+        net = LeNet5(seed=5, augment={"max_shift": 2.0, "elastic_alpha": 4.0})
+        opt = nt.optim.Adam(net.parameters(), lr=1e-3)
+        cbs = [ModelCheckpoint(ckpt)] if ckpt else []
+        nt.fit(net, nt.SoftmaxCrossEntropy(), opt, X, y, epochs=epochs, batch_size=32, seed=1,
+               callbacks=cbs, resume_from=resume)
+        return net
+
+    straight = run(2)
+    ckpt = tmp_path / "ck.npz"
+    run(1, ckpt=ckpt)
+    resumed = run(2, resume=ckpt)
+    for (name, a), (_, b) in zip(straight.named_parameters(), resumed.named_parameters()):
+        np.testing.assert_array_equal(a.data, b.data, err_msg=name)
