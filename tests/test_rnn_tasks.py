@@ -6,7 +6,6 @@ in docs/parts/results_recurrent.md are marked ``slow``.
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from pathlib import Path
 

@@ -124,7 +124,8 @@ class _Recurrent(Module):
             if v is not None:
                 v = xp.asarray(v, dtype=self.Wx.data.dtype)
                 if v.ndim != 2 or v.shape[1] != self.n_hidden:
-                    raise ValueError(f"state {n!r} must have shape (N, {self.n_hidden}), got {tuple(v.shape)}")
+                    raise ValueError(f"state {n!r} must have shape (N, {self.n_hidden}), "
+                                     f"got {tuple(v.shape)}")
             self._carry[n] = v
 
     def _on_dtype_change(self, dtype) -> None:

@@ -26,8 +26,6 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from ..io import load_checkpoint, restore, save
 from ..module import Module
 from ..optim import clip_grad_norm as _clip
