@@ -94,7 +94,8 @@ def torch_lenet(net, x):
                 + params[f"layers.{i}.b"][:, None, None])
 
     mask = torch.tensor(c3.W.mask.astype(np.float64))
-    h = act(F.conv2d(torch.tensor(x), params["layers.0.W"], params["layers.0.b"]))
+    xt = x if isinstance(x, torch.Tensor) else torch.tensor(x)
+    h = act(F.conv2d(xt, params["layers.0.W"], params["layers.0.b"]))
     h = sub(h, 2)
     h = act(F.conv2d(h, params["layers.3.W"] * mask, params["layers.3.b"]))
     h = sub(h, 5)
@@ -113,10 +114,11 @@ def test_lenet_gradients_match_torch(n, rng):
     y = net.forward(x)
     dy = rng.standard_normal(y.shape)
     net.zero_grad()
-    net.backward(dy)
+    dx = net.backward(dy)
     yt, params = torch_lenet(net, x)
     yt.backward(torch.tensor(dy))
     np.testing.assert_allclose(y, yt.detach().numpy(), atol=1e-6)
+    assert dx is None                                  # C1 computes no input gradient by default
     for name, p in net.named_parameters():
         ref = params[name].grad.numpy()
         if p.mask is not None:
@@ -124,11 +126,24 @@ def test_lenet_gradients_match_torch(n, rng):
         np.testing.assert_allclose(p.grad, ref, atol=1e-6, err_msg=name)
 
 
+def test_lenet_input_gradient_matches_torch(rng):
+    net = LeNet5(seed=6, input_grad=True).astype(np.float64)
+    x = rng.random((2, 1, 32, 32))
+    dy = rng.standard_normal((2, 10))
+    net.forward(x)
+    dx = net.backward(dy)
+    xt = torch.tensor(x, requires_grad=True)
+    yt, _ = torch_lenet(net, xt)
+    yt.backward(torch.tensor(dy))
+    np.testing.assert_allclose(dx, xt.grad.numpy(), atol=1e-6)
+
+
 def test_lenet_curvature_pass_reaches_every_parameter(rng):
-    net = LeNet5(seed=3).astype(np.float64)
+    net = LeNet5(seed=3, input_grad=True).astype(np.float64)
     net.forward(rng.random((2, 1, 32, 32)))
     net.zero_curv()
-    net.backward_curvature(rng.uniform(0.1, 1.0, (2, 10)))
+    d2x = net.backward_curvature(rng.uniform(0.1, 1.0, (2, 10)))
+    assert d2x.shape == (2, 1, 32, 32) and np.all(d2x >= 0)
     for name, p in net.named_parameters():
         assert p.curv is not None and np.all(p.curv >= 0), name
         assert np.any(p.curv > 0), name

@@ -64,10 +64,14 @@ class LeNet5(Sequential):
     arguments (``max_shift``, ``max_rotation``, ``max_scale``, ``elastic_alpha``,
     ``elastic_sigma``): a first layer that distorts each (padded) training batch
     and is the identity in eval mode (it has no parameters).
+
+    ``input_grad``: C1 computes ``∂E/∂x`` (and the curvature ``∂²E/∂x²``) for the
+    input image only when True (e.g. for input saliency); training needs neither,
+    so by default ``backward`` returns ``None`` and skips that col2im.
     """
 
     def __init__(self, table="lecun", pooling="subsample", softmax=False, n_classes=10,
-                 augment=None, rng=None, seed=None, dtype=None):
+                 augment=None, input_grad=False, rng=None, seed=None, dtype=None):
         if table not in ("lecun", "full"):
             raise ValueError(f"table must be 'lecun' or 'full', got {table!r}")
         if pooling not in _POOLS:
@@ -76,7 +80,7 @@ class LeNet5(Sequential):
         c3_table = LENET5_C3_TABLE if table == "lecun" else None
         layers = [] if augment is None else [_augmenter(augment, gen)]
         layers += [
-            Conv2d(1, 6, 5, rng=gen, dtype=dtype, input_grad=False), ScaledTanh(),
+            Conv2d(1, 6, 5, rng=gen, dtype=dtype, input_grad=input_grad), ScaledTanh(),
             _pool(pooling, 6, dtype),
             Conv2d(6, 16, 5, connections=c3_table, rng=gen, dtype=dtype), ScaledTanh(),
             _pool(pooling, 16, dtype),
