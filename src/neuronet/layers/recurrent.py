@@ -95,6 +95,7 @@ class _Recurrent(Module):
         self.Wh = Parameter(Wh, name="Wh")
         self.b = Parameter(b, name="b")
         self._carry = {}
+        self._work = {}
         self.reset_state()
 
     # ------------------------------------------------------------- state
@@ -129,6 +130,7 @@ class _Recurrent(Module):
             self._carry[n] = v
 
     def _on_dtype_change(self, dtype) -> None:
+        self._work = {}
         for name, v in self._carry.items():
             if v is not None:
                 self._carry[name] = v.astype(dtype)
@@ -163,23 +165,36 @@ class _Recurrent(Module):
             return carried
         return xp.zeros((N, H), dtype=dt)
 
+    def _buffer(self, name, shape, dtype):
+        """A work array kept between calls for internal use (gates, cell states, gate
+        gradients): writing tens of MB of freshly allocated memory every call costs
+        page faults worth several ms. Arrays handed to the caller are never buffers."""
+        xp = get_array_module(self.Wx.data)
+        buf = self._work.get(name)
+        if buf is None or buf.shape != tuple(shape) or buf.dtype != dtype or get_array_module(buf) is not xp:
+            buf = xp.empty(shape, dtype=dtype)
+            self._work[name] = buf
+        return buf
+
     def _keep(self, **final):
         for name, v in final.items():
             self._carry[name] = v.copy()
 
-    def _project(self, x, scale=None, cols=slice(None)):
-        """Input projections of all steps at once, ``x·Wx + b`` as ``(T, N, gH)``: one
-        GEMM of ``[x, 1]`` with ``[Wx; b]`` (the bias rides in the GEMM); ``scale``
-        multiplies the columns; ``cols`` selects a block of gates."""
+    def _project(self, x, name, scale=None, cols=slice(None)):
+        """Input projections of all steps at once, ``x·Wx + b`` as ``(T, N, gH)`` in the
+        work array ``name``: one GEMM of ``[x, 1]`` with ``[Wx; b]`` (the bias rides in
+        the GEMM); ``scale`` multiplies the columns; ``cols`` selects a block of gates."""
         T, N, D = x.shape
         xp = get_array_module(x)
-        x1 = xp.empty((T * N, D + 1), dtype=x.dtype)
+        x1 = self._buffer("x1", (T * N, D + 1), x.dtype)
         x1[:, :D] = x.reshape(T * N, D)
         x1[:, D] = 1
         W = xp.concatenate([self.Wx.data[:, cols], self.b.data[None, cols]], axis=0)
         if scale is not None:
             W *= scale
-        return (x1 @ W).reshape(T, N, -1)
+        out = self._buffer(name, (T, N, W.shape[1]), x.dtype)
+        xp.matmul(x1, W, out=out.reshape(T * N, -1))
+        return out
 
     def _check_dy(self, dy):
         if not hasattr(self, "_x"):
@@ -200,7 +215,7 @@ class _Recurrent(Module):
         xp = get_array_module(dA)
         TN = T * N
         k = 0 if h_prev is None else h_prev.shape[-1]
-        Z = xp.empty((TN, D + k + 1), dtype=dA.dtype)
+        Z = self._buffer(f"Z{k}", (TN, D + k + 1), dA.dtype)
         Z[:, :D] = x.reshape(TN, D)
         if k:
             Z[:, D:D + k] = h_prev.reshape(TN, k)
@@ -241,7 +256,7 @@ class RNN(_Recurrent):
         xp = get_array_module(x)
         hs = xp.empty((T + 1, N, self.n_hidden), dtype=x.dtype)
         hs[0] = self._initial(h0, "h", N)
-        A = self._project(x)
+        A = self._project(x, "A")
         Wh = self.Wh.data
         for t in range(T):
             h = hs[t + 1]
@@ -263,7 +278,7 @@ class RNN(_Recurrent):
         h = hs[1:]
         # φ'(a_t) for all steps at once, from the outputs: tanh' = 1 − h², relu' = [h > 0]
         dphi = 1 - h * h if self.activation == "tanh" else (h > 0).astype(h.dtype)
-        dA = xp.empty_like(dy)
+        dA = self._buffer("dA", dy.shape, dy.dtype)
         WhT = self.Wh.data.T
         dh = xp.zeros((N, H), dtype=dy.dtype)
         for t in range(T - 1, -1, -1):
@@ -334,8 +349,8 @@ class LSTM(_Recurrent):
         xp = get_array_module(x)
         H, dt = self.n_hidden, x.dtype
         hs = xp.empty((T + 1, N, H), dtype=dt)
-        cs = xp.empty((T + 1, N, H), dtype=dt)
-        tc = xp.empty((T, N, H), dtype=dt)
+        cs = self._buffer("cs", (T + 1, N, H), dt)
+        tc = self._buffer("tc", (T, N, H), dt)
         hs[0] = self._initial(h0, "h", N)
         cs[0] = self._initial(c0, "c", N)
         # σ(a) = ½·tanh(a/2) + ½: with the i, f, o columns of the weights halved
@@ -345,7 +360,7 @@ class LSTM(_Recurrent):
         A[2 * H:3 * H] = 1
         B = A.copy()
         B[2 * H:3 * H] = 0
-        G = self._project(x, A)         # pre-activations, overwritten by the gate values
+        G = self._project(x, "G", A)    # pre-activations, overwritten by the gate values
         Wh = self.Wh.data * A
         p_i, p_f, p_o = (None if p is None else p * dt.type(0.5)
                          for p in (self._peep("i"), self._peep("f"), self._peep("o")))
@@ -387,7 +402,8 @@ class LSTM(_Recurrent):
 
     @property
     def cells(self):
-        """The cell states ``C_1..C_T`` of the last forward, ``(T, N, H)``."""
+        """The cell states ``C_1..C_T`` of the last forward, ``(T, N, H)`` (a view of a work
+        array: valid until the next forward; copy it to keep it)."""
         return self._cs[1:]
 
     def backward(self, dy):
@@ -397,7 +413,7 @@ class LSTM(_Recurrent):
         dt = dy.dtype
         G, cs, tc, hs = self._G, self._cs, self._tc, self._hs
         p_i, p_f, p_o = self._peep("i"), self._peep("f"), self._peep("o")
-        dA = xp.empty((T, N, 4 * H), dtype=dt)
+        dA = self._buffer("dA", (T, N, 4 * H), dt)
         WhT = xp.ascontiguousarray(self.Wh.data.T)
         dh = xp.zeros((N, H), dtype=dt)
         dc = xp.zeros((N, H), dtype=dt)
@@ -489,12 +505,12 @@ class GRU(_Recurrent):
         H, dt = self.n_hidden, x.dtype
         hs = xp.empty((T + 1, N, H), dtype=dt)
         hs[0] = self._initial(h0, "h", N)
-        RH = xp.empty((T, N, H), dtype=dt)           # r_t ⊙ h_{t-1}, kept for ∂E/∂W_hh
+        RH = self._buffer("RH", (T, N, H), dt)      # r_t ⊙ h_{t-1}, kept for ∂E/∂W_hh
         # σ(a) = ½·tanh(a/2) + ½ with the z, r columns halved (exact); the gates and the
         # candidate are kept in two contiguous arrays so every step works on whole rows
         half = xp.asarray(0.5, dtype=dt)
-        Gzr = self._project(x, half, slice(0, 2 * H))
-        Gn = self._project(x, None, slice(2 * H, 3 * H))
+        Gzr = self._project(x, "Gzr", half, slice(0, 2 * H))
+        Gn = self._project(x, "Gn", None, slice(2 * H, 3 * H))
         W_zr, W_hh = self.Wh.data[:, :2 * H] * half, self.Wh.data[:, 2 * H:]
         tmp2 = xp.empty((N, 2 * H), dtype=dt)
         tmp1 = xp.empty((N, H), dtype=dt)
@@ -523,8 +539,8 @@ class GRU(_Recurrent):
         T, N, H = dy.shape
         dt = dy.dtype
         Gzr, Gn, hs = self._Gzr, self._Gn, self._hs
-        dAzr = xp.empty((T, N, 2 * H), dtype=dt)
-        dAn = xp.empty((T, N, H), dtype=dt)
+        dAzr = self._buffer("dAzr", (T, N, 2 * H), dt)
+        dAn = self._buffer("dAn", (T, N, H), dt)
         W_zrT = xp.ascontiguousarray(self.Wh.data[:, :2 * H].T)
         W_hhT = xp.ascontiguousarray(self.Wh.data[:, 2 * H:].T)
         dh = xp.zeros((N, H), dtype=dt)
