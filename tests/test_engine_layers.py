@@ -302,3 +302,15 @@ def test_blas_gradient_accumulation_equals_numpy_fallback(monkeypatch, dtype):
     other = g0.copy()
     dense_mod.add_xt_dy(other, np.asfortranarray(x), dy)
     np.testing.assert_allclose(other, g0 + x.T @ dy, rtol=tol, atol=tol)
+
+
+def test_gradcheck_respects_masks():
+    """A masked (pruned) weight has no numerical gradient to compare: gradcheck passes."""
+    import neuronet as nt
+    layer = nt.Dense(4, 3, seed=0).astype(np.float64)
+    mask = np.ones((4, 3), bool)
+    mask[0, :] = False
+    layer.W.set_mask(mask)
+    x = np.random.default_rng(1).normal(size=(5, 4))
+    assert nt.gradcheck(layer, x)
+    assert np.all(layer.W.data[0] == 0)
