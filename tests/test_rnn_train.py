@@ -163,3 +163,19 @@ def test_char_lm_learns_a_repeating_text():
     sample = lm.sample(vocab, "the ", 40, temperature=0.3, seed=0)
     assert sample.startswith("the ") and len(sample) == 44
     assert "cat" in sample or "mat" in sample
+
+
+def test_char_lm_checkpoint_loads_and_samples(tmp_path):
+    from neuronet.models import CharLM
+
+    vocab = CharVocab.from_text("abcab ")
+    lm = CharLM(vocab.size, 8, n_layers=2, cell="gru", seed=0)
+    nt.save(tmp_path / "lm.npz", lm, extra={"vocab": vocab.chars})
+    ck = nt.io.load_checkpoint(tmp_path / "lm.npz")
+    back, v2 = ck.model, CharVocab(ck.extra["vocab"])
+    assert isinstance(back, CharLM) and v2.chars == vocab.chars
+    assert back.sample(v2, "ab", 20, temperature=0.5, seed=3) == lm.sample(vocab, "ab", 20, temperature=0.5, seed=3)
+    with pytest.raises(ValueError, match="temperature must be > 0"):
+        lm.sample(vocab, "a", 5, temperature=0)
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        lm.sample(vocab, "xyz", 5)
