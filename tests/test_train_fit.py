@@ -286,3 +286,22 @@ def test_binary_losses_and_their_accuracy(kind):
     pred = (out > (0.5 if kind == "bce-sigmoid" else 0.0)).astype(int)
     assert h.last["val_accuracy"] == pytest.approx(np.mean(pred == y))
     assert h.last["val_accuracy"] >= 0.8
+
+
+def test_validation_split_is_random_and_fixed():
+    """Sorted data (classes in blocks) still give both classes in the validation part,
+    and the same objects on every call (so a resumed run validates on the same set)."""
+    X, y = D.make_flower(200, seed=0)  # 100 of class 0, then 100 of class 1
+    seen = []
+
+    def run():
+        net = _net()
+        tr = nt.Trainer(net, nt.SoftmaxCrossEntropy(), nt.optim.SGD(net.parameters(), lr=0.1),
+                        batch_size=50, seed=0)
+        h = tr.run(X, y, 1, validation_split=0.25)
+        seen.append(tr._n_train)
+        return h
+    h1, h2 = run(), run()
+    assert seen == [150, 150] and h1["val_loss"] == h2["val_loss"]
+    perm = np.random.default_rng(0).permutation(200)[:50]
+    assert 10 < np.sum(y[perm] == 1) < 40

@@ -261,7 +261,7 @@ class Trainer:
 
     # ---------------------------------------------------------------- run
     def run(self, X, y, epochs, validation=None, validation_split=0.0, callbacks=None,
-            resume_from=None, progress=False):
+            resume_from=None, progress=False, split_seed=0):
         epochs = check_int(epochs, "epochs", minimum=1)
         dtype, xp = _model_dtype(self.model)
         X = _prepare_inputs(X, dtype, xp)
@@ -270,13 +270,17 @@ class Trainer:
         if validation is not None and validation_split:
             raise ValueError("give validation=(Xv, yv) or validation_split, not both")
         if validation_split:
-            # Keras' convention: the last fraction of the data, so a resumed run sees the same split.
+            # a random subset drawn with its own fixed seed: not the training RNG, so a
+            # resumed run holds out the same objects; random, so sorted data (classes in
+            # blocks) still give a representative validation set
             n_val = int(round(len(X) * validation_split))
             if n_val < 1 or n_val >= len(X):
                 raise ValueError(f"validation_split={validation_split} leaves {len(X) - n_val} "
                                  f"training and {n_val} validation objects of {len(X)}")
-            validation = (X[-n_val:], y[-n_val:])
-            X, y = X[:-n_val], y[:-n_val]
+            perm = np.random.default_rng(split_seed).permutation(len(X))
+            val_idx, tr_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
+            validation = (X[xp.asarray(val_idx)], y[val_idx])
+            X, y = X[xp.asarray(tr_idx)], y[tr_idx]
         if validation is not None:
             if not isinstance(validation, (tuple, list)) or len(validation) != 2:
                 raise TypeError("validation must be a pair (X_val, y_val)")
@@ -374,7 +378,7 @@ class Trainer:
 def fit(model, loss, optimizer, X, y, epochs=10, batch_size=32, validation=None,
         validation_split=0.0, shuffle=True, callbacks=None, seed=None, rng=None,
         resume_from=None, smoothing=0.05, metrics="auto", clip_grad_norm=None,
-        progress=False, record_q=False, eval_batch_size=1024) -> History:
+        progress=False, record_q=False, eval_batch_size=1024, split_seed=0) -> History:
     """Train ``model`` on ``(X, y)``; returns the :class:`History`.
 
     * ``batch_size=1``: the lecture's stochastic gradient, one object at a time in
@@ -385,8 +389,8 @@ def fit(model, loss, optimizer, X, y, epochs=10, batch_size=32, validation=None,
       ``Trainer.save_checkpoint``) model weights, optimiser state, RNG state,
       epoch counter, history and callback states are restored and training
       continues, bit-identical to an uninterrupted run.
-    * ``validation=(Xv, yv)`` or ``validation_split`` (the last fraction of the
-      data) gives ``val_loss`` and ``val_<metric>`` per epoch; ``metrics='auto'`` is
+    * ``validation=(Xv, yv)`` or ``validation_split`` (that fraction of the objects,
+      drawn at random with ``split_seed``, the same on every run and resume) gives ``val_loss`` and ``val_<metric>`` per epoch; ``metrics='auto'`` is
       accuracy for classification losses and integer labels.
     * A NaN or infinite loss raises :class:`TrainingDiverged` naming epoch and batch.
     * ``progress=True`` adds a tqdm :class:`~neuronet.train.callbacks.ProgressBar`.
@@ -396,6 +400,7 @@ def fit(model, loss, optimizer, X, y, epochs=10, batch_size=32, validation=None,
                       clip_grad_norm=clip_grad_norm, record_q=record_q,
                       eval_batch_size=eval_batch_size)
     history = trainer.run(X, y, epochs, validation=validation, validation_split=validation_split,
-                          callbacks=callbacks, resume_from=resume_from, progress=progress)
+                          callbacks=callbacks, resume_from=resume_from, progress=progress,
+                          split_seed=split_seed)
     history.trainer = trainer
     return history
