@@ -48,6 +48,7 @@ def train(method, Xtr, Xval, args, out):
     r = RBM(784, args.hidden, seed=args.seed)
     kw = dict(epochs=args.epochs, batch_size=args.batch_size, k=1, persistent=persistent,
               n_chains=args.batch_size, validation=Xval, seed=args.seed, checkpoint=ckpt,
+              weight_decay=args.weight_decay,
               verbose=not args.quiet)
     if persistent:  # Tieleman (2008): smaller steps, no momentum: the chains must keep up
         kw.update(lr=args.pcd_lr, momentum=0.0)
@@ -68,6 +69,7 @@ def main(argv=None):
     ap.add_argument("--batch-size", type=int, default=100)
     ap.add_argument("--cd-lr", type=float, default=0.05)
     ap.add_argument("--pcd-lr", type=float, default=0.02)
+    ap.add_argument("--weight-decay", type=float, default=1e-4)
     ap.add_argument("--methods", default="cd1,pcd")
     ap.add_argument("--ais-runs", type=int, default=100)
     ap.add_argument("--ais-schedule", choices=("paper", "default"), default="paper")
@@ -82,6 +84,7 @@ def main(argv=None):
     Xtr, Xval = Xtrain[:50000], Xtrain[50000:]
     betas = ais_betas(PAPER_SEGMENTS if args.ais_schedule == "paper" else DEFAULT_SEGMENTS)
     summary = {"epochs": args.epochs, "hidden": args.hidden, "batch_size": args.batch_size,
+               "cd_lr": args.cd_lr, "pcd_lr": args.pcd_lr, "weight_decay": args.weight_decay,
                "ais_runs": args.ais_runs, "ais_betas": len(betas), "results": {}}
     for method in args.methods.split(","):
         r, history, seconds = train(method, Xtr, Xval, args, out)
