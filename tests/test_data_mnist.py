@@ -82,6 +82,7 @@ def test_failed_download_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(D.DataError, match="Download failed") as e:
         D.load_mnist("test", download=True)
     assert "t10k-images-idx3-ubyte.gz" in str(e.value)
+    assert "t10k-labels-idx1-ubyte.gz" in str(e.value)  # every missing file is named
     cache = tmp_path / "cache" / "neuronet" / "mnist"
     assert not cache.exists() or list(cache.iterdir()) == []
 

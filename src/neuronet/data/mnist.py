@@ -183,15 +183,13 @@ def _download(ds: DataSet, f: DataFile, dest_dir: Path, timeout: float = 30.0) -
     raise DataError(_missing_message(ds, [f], "; ".join(errors)))
 
 
-def fetch(name: str, download: bool = True, timeout: float = 30.0) -> dict:
-    """Make every file of data set ``name`` available; returns ``{file name: path}``.
+def _ensure(ds: DataSet, files, download: bool, timeout: float = 30.0) -> dict:
+    """``{file name: path}`` for ``files``: found copies verified, missing ones downloaded.
 
-    Files already present are verified; missing ones are downloaded into the
-    cache when ``download`` (else :class:`DataError` says where to put them).
+    Any failure names every file still missing and where to put it.
     """
-    ds = _dataset(name)
     paths, missing = {}, []
-    for f in ds.all_files():
+    for f in files:
         found = find_file(ds, f)
         if found is None:
             missing.append(f)
@@ -200,9 +198,23 @@ def fetch(name: str, download: bool = True, timeout: float = 30.0) -> dict:
         paths[f.name] = found[0]
     if missing and not download:
         raise DataError(_missing_message(ds, missing))
-    for f in missing:
-        paths[f.name] = _download(ds, f, cache_dir() / ds.name, timeout)
+    for i, f in enumerate(missing):
+        try:
+            paths[f.name] = _download(ds, f, cache_dir() / ds.name, timeout)
+        except DataError as e:
+            reason = str(e).split("Download failed: ", 1)[-1].split("\n", 1)[0]
+            raise DataError(_missing_message(ds, missing[i:], reason)) from None
     return paths
+
+
+def fetch(name: str, download: bool = True, timeout: float = 30.0) -> dict:
+    """Make every file of data set ``name`` available; returns ``{file name: path}``.
+
+    Files already present are verified; missing ones are downloaded into the
+    cache when ``download`` (else :class:`DataError` says where to put them).
+    """
+    ds = _dataset(name)
+    return _ensure(ds, list(ds.all_files()), download, timeout)
 
 
 def verify(name: str) -> list[tuple[str, str, str]]:
@@ -220,23 +232,14 @@ def verify(name: str) -> list[tuple[str, str, str]]:
 
 
 # ------------------------------------------------------------------ load
-def _locate(ds: DataSet, f: DataFile, download: bool) -> Path:
-    found = find_file(ds, f)
-    if found is None:
-        if not download:
-            raise DataError(_missing_message(ds, [f]))
-        return _download(ds, f, cache_dir() / ds.name)
-    _check(found[0], found[1], ds)
-    return found[0]
-
-
 def load_dataset(name: str, split: str = "train", download: bool = True):
     """``(images uint8 (N, 28, 28), labels uint8 (N,))`` of ``split`` ('train' or 'test')."""
     ds = _dataset(name)
     if split not in ds.files:
         raise ValueError(f"split must be one of {sorted(ds.files)}, got {split!r}")
     fi, fl = ds.files[split]
-    pi, pl = _locate(ds, fi, download), _locate(ds, fl, download)
+    paths = _ensure(ds, [fi, fl], download)
+    pi, pl = paths[fi.name], paths[fl.name]
     images, labels = read_idx(pi), read_idx(pl)
     if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
         raise IDXError(f"{pi} / {pl}: expected images (N, 28, 28) and labels (N,), got "
