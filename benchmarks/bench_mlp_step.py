@@ -113,13 +113,7 @@ def main(argv=None) -> int:
     ap.add_argument("--steps", type=int, default=10, help="steps per round")
     ap.add_argument("--threads", type=int, default=None, help="BLAS/torch threads (default: as found)")
     ap.add_argument("--out", default=None, help="also write a markdown report here")
-    ap.add_argument("--numpy-only", action="store_true",
-                    help="disable the optional SciPy BLAS calls (gemm with β=1, axpy) to see their effect")
     args = ap.parse_args(argv)
-    if args.numpy_only:
-        from neuronet.layers import dense
-        from neuronet.optim import optimizer
-        dense._blas = optimizer._blas = None
 
     import torch
     from threadpoolctl import threadpool_info, threadpool_limits
@@ -154,7 +148,7 @@ def main(argv=None) -> int:
         f"load average {load:.1f} at the end |",
         f"| NumPy BLAS | {'; '.join(blas)} |",
         f"| PyTorch | {torch.__version__}, {torch.get_num_threads()} threads |",
-        f"| neuronet BLAS route | {'NumPy only' if args.numpy_only else 'NumPy + SciPy BLAS (gemm β=1, axpy)'} |",
+        "| neuronet BLAS route | NumPy (one BLAS) |",
         f"| neuronet step (median of {args.rounds}×{args.steps}) | {m_ours * 1e3:.2f} ms |",
         f"| PyTorch step (median of {args.rounds}×{args.steps}) | {m_torch * 1e3:.2f} ms |",
         f"| **ratio neuronet / PyTorch** (medians) | **{m_ours / m_torch:.3f}** |",

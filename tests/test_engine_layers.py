@@ -275,35 +275,6 @@ def test_dropout_curvature_uses_the_squared_mask():
     np.testing.assert_allclose(d.backward_curvature(d2y), scale ** 2 * d2y)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_blas_gradient_accumulation_equals_numpy_fallback(monkeypatch, dtype):
-    from neuronet.layers import dense as dense_mod
-
-    rng = np.random.default_rng(5)
-    x = rng.standard_normal((6, 7)).astype(dtype)
-    dy = rng.standard_normal((6, 3)).astype(dtype)
-    g0 = rng.standard_normal((7, 3)).astype(dtype)
-    fast, slow = g0.copy(), g0.copy()
-    tol = 1e-5 if dtype == np.float32 else 1e-12
-    dense_mod.add_xt_dy(fast, x, dy)
-    dense_mod.add_xt_dy(fast, x[:, ::-1].copy(), dy)  # accumulates again
-    blas_dx = dense_mod.dy_wt(dy, g0)
-    monkeypatch.setattr(dense_mod, "_blas", None)
-    np.testing.assert_allclose(blas_dx, dense_mod.dy_wt(dy, g0), rtol=tol, atol=tol)
-    dense_mod.add_xt_dy(slow, x, dy)
-    dense_mod.add_xt_dy(slow, x[:, ::-1].copy(), dy)
-    np.testing.assert_allclose(fast, slow, rtol=tol, atol=tol)
-    np.testing.assert_allclose(slow, g0 + x.T @ dy + x[:, ::-1].T @ dy, rtol=tol, atol=tol)
-    W = rng.standard_normal((7, 3)).astype(dtype)
-    dx = dense_mod.dy_wt(dy, W)
-    assert dx.flags.c_contiguous and dx.shape == (6, 7)
-    np.testing.assert_allclose(dx, dy @ W.T, rtol=tol, atol=tol)
-    # non-contiguous input takes the NumPy route and is still right
-    other = g0.copy()
-    dense_mod.add_xt_dy(other, np.asfortranarray(x), dy)
-    np.testing.assert_allclose(other, g0 + x.T @ dy, rtol=tol, atol=tol)
-
-
 def test_gradcheck_respects_masks():
     """A masked (pruned) weight has no numerical gradient to compare: gradcheck passes."""
     import neuronet as nt

@@ -272,22 +272,6 @@ def test_other_bad_arguments():
         clip_grad_norm(p, 0)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_axpy_blas_and_numpy_routes_agree(monkeypatch, dtype):
-    from neuronet.optim import optimizer as opt_mod
-
-    rng = np.random.default_rng(14)
-    x = rng.standard_normal((5, 4)).astype(dtype)
-    y0 = rng.standard_normal((5, 4)).astype(dtype)
-    fast, slow, strided = y0.copy(), y0.copy(), np.asfortranarray(y0)
-    opt_mod.axpy(-0.3, x, fast)
-    opt_mod.axpy(-0.3, x, strided)
-    monkeypatch.setattr(opt_mod, "_blas", None)
-    opt_mod.axpy(-0.3, x, slow)
-    for got in (fast, slow, strided):
-        np.testing.assert_allclose(got, y0 - dtype(0.3) * x, rtol=1e-6)
-
-
 def test_nesterov_tracks_the_lecture_look_ahead_point():
     """Lecture NAG: ``v := γv + η∇E(w − γv)``, ``w := w − v``. The optimiser's
     parameter is the look-ahead point ``θ = w − γv`` of that sequence, exactly."""

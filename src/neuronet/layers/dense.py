@@ -11,43 +11,14 @@ from ..validation import as_float_array, check_features, check_int, check_ndim
 
 __all__ = ["Dense"]
 
-try:  # optional: BLAS gemm with β = 1 accumulates xᵀε into the gradient without a temporary
-    from scipy.linalg import blas as _blas
-except ImportError:  # pragma: no cover - SciPy is optional
-    _blas = None
-
 
 def add_xt_dy(grad, x, dy) -> None:
-    """``grad += xᵀ · dy`` in place (the weight gradient of a dense map).
-
-    With SciPy and C-ordered NumPy float arrays this is one BLAS ``gemm`` with
-    ``β = 1`` writing straight into ``grad`` (``gradᵀ := dyᵀ x + gradᵀ``): no
-    temporary and no extra pass over the gradient. Otherwise ``grad += x.T @ dy``.
-    """
-    if (_blas is not None and type(grad) is np.ndarray and grad.dtype in (np.float32, np.float64)
-            and x.dtype == grad.dtype and dy.dtype == grad.dtype and grad.flags.c_contiguous
-            and x.flags.c_contiguous and dy.flags.c_contiguous and x.shape[0] > 0):
-        gemm = _blas.sgemm if grad.dtype == np.float32 else _blas.dgemm
-        c = grad.T
-        out = gemm(1.0, dy.T, x.T, beta=1.0, c=c, trans_b=True, overwrite_c=True)
-        if out is not c:  # the wrapper had to copy: write back
-            grad[...] = out.T
-        return
+    """``grad += xᵀ · dy`` in place (the weight gradient of a dense map)."""
     grad += x.T @ dy
 
 
 def dy_wt(dy, W):
-    """``dy · Wᵀ`` (the error passed down), C-ordered.
-
-    With SciPy and C-ordered NumPy float arrays this calls BLAS ``gemm`` for
-    ``(W dyᵀ)ᵀ`` directly, a few per cent faster here than NumPy's route for
-    ``dy @ W.T``; otherwise ``dy @ W.T``.
-    """
-    if (_blas is not None and type(W) is np.ndarray and W.dtype in (np.float32, np.float64)
-            and dy.dtype == W.dtype and W.flags.c_contiguous and dy.flags.c_contiguous
-            and dy.shape[0] > 0):
-        gemm = _blas.sgemm if W.dtype == np.float32 else _blas.dgemm
-        return gemm(1.0, W.T, dy.T, trans_a=True).T
+    """``dy · Wᵀ``: the error passed down to the layer below."""
     return dy @ W.T
 
 
