@@ -7,7 +7,8 @@ units; the test log-likelihood is estimated by annealed importance sampling from
 the base-rate model (100 runs). Their CD-1 model scored −125.5 nats per test
 image.
 
-    python examples/rbm_mnist.py --epochs 20 --out runs/rbm_mnist
+    python examples/rbm_mnist.py --methods cd1 --epochs 50   # CD-1, lr 0.005: -127.2 nats
+    python examples/rbm_mnist.py --methods pcd --epochs 25   # PCD-1, lr 0.02: -108.1 nats
 
 writes, per method, the model (``.npz``, resumable: run again to continue),
 filters, samples, reconstructions and training curves (PNG), and a JSON
@@ -67,7 +68,7 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--hidden", type=int, default=500)
     ap.add_argument("--batch-size", type=int, default=100)
-    ap.add_argument("--cd-lr", type=float, default=0.05)
+    ap.add_argument("--cd-lr", type=float, default=0.005)
     ap.add_argument("--pcd-lr", type=float, default=0.02)
     ap.add_argument("--weight-decay", type=float, default=1e-4)
     ap.add_argument("--methods", default="cd1,pcd")
