@@ -109,6 +109,12 @@ def test_digits_features_beat_raw_pixels():
     f1_raw = metrics.f1_score(yte, raw.predict(Xte), average="weighted")
     assert f1_rbm > 0.9 and f1_rbm > f1_raw + 0.1, (f1_rbm, f1_raw)
     assert model.named_steps["rbm"].components_.shape == (100, 64)
+    from sklearn.base import clone
+
+    twin = clone(model.named_steps["rbm"])  # get_params/set_params: grid search works
+    assert twin.get_params() == model.named_steps["rbm"].get_params() and not hasattr(twin, "rbm_")
+    with pytest.raises(RuntimeError, match="not fitted"):
+        twin.transform(Xte)
 
 
 def test_resume_from_checkpoint_is_identical(tmp_path):
