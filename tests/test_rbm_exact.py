@@ -277,7 +277,10 @@ def test_gaussian_gaussian_sampler_moments():
 
 
 def test_unit_sigmoid_equals_shared_sigmoid():
-    """BernoulliUnits.mean is the shared annealing.sigmoid, computed in place."""
+    """BernoulliUnits.mean is the shared annealing.sigmoid, computed in place, and equals
+    SciPy's expit (an independent implementation) without overflow at ±1000."""
+    from scipy.special import expit
+
     from neuronet.energy.annealing import sigmoid
     from neuronet.energy.units import BernoulliUnits
 
@@ -287,7 +290,9 @@ def test_unit_sigmoid_equals_shared_sigmoid():
         out = np.empty_like(x)
         got = BernoulliUnits().mean(x, out=out)
         assert got is out and got.dtype == dt
-        np.testing.assert_allclose(got, sigmoid(x), rtol=1e-6 if dt == np.float32 else 1e-14, atol=1e-30)
+        tol = 1e-6 if dt == np.float32 else 1e-14
+        np.testing.assert_allclose(got, sigmoid(x), rtol=tol, atol=1e-30)
+        np.testing.assert_allclose(got, expit(x.astype(np.float64)), rtol=tol, atol=1e-30)
 
 
 def test_composite_visible_layer_pixels_and_labels_against_brute_force():

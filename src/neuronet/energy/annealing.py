@@ -10,14 +10,20 @@ import numpy as np
 from ..backend import get_array_module
 
 
-def sigmoid(x):
-    """``σ(x) = 1/(1+e^{-x})``, computed without overflow for large ``|x|``."""
+def sigmoid(x, out=None):
+    """``σ(x) = 1/(1+e^{-x})``, into ``out`` when given (no temporaries in a training loop).
+
+    For large negative ``x``, ``e^{-x}`` overflows to ∞ and ``σ`` is exactly 0, the
+    correctly rounded value; the overflow warning is silenced on purpose.
+    """
     xp = get_array_module(x)
-    out = xp.empty_like(x)
-    pos = x >= 0
-    out[pos] = 1.0 / (1.0 + xp.exp(-x[pos]))
-    ex = xp.exp(x[~pos])
-    out[~pos] = ex / (1.0 + ex)
+    if out is None:
+        out = xp.empty_like(x)
+    with np.errstate(over="ignore"):
+        xp.negative(x, out=out)
+        xp.exp(out, out=out)
+    out += 1
+    xp.reciprocal(out, out=out)
     return out
 
 
