@@ -250,26 +250,28 @@ def cmd_data(args) -> int:
             rows = D.verify(n)
             state = "complete" if all(r[2] == "ok" for r in rows) else \
                 f"{sum(r[2] == 'ok' for r in rows)}/{len(rows)} files"
-            print(f"{n:14s} {state:12s} {ds.home}")
-        print("digits         built in     scikit-learn's 8x8 digits (pip install 'neuronet[sklearn]')")
-        print("flower, xor    generated    the lecture's planar flower set and logic tables")
+            print(f"{n:16s} {state:12s} {ds.home}")
+        print("digits           built in     scikit-learn's 8x8 digits (pip install 'neuronet[sklearn]')")
+        print("flower, xor      generated    the lecture's planar flower set and logic tables")
         return 0
     if args.action == "verify":
         bad = 0
         for n in names:
             for fname, path, status in D.verify(n):
                 bad += status != "ok"
-                print(f"{n:14s} {fname:28s} {status:13s} {path}")
+                print(f"{n:16s} {fname:28s} {status:13s} {path}")
         return 1 if bad else 0
-    for n in names:  # fetch
+    failed = 0
+    for n in names:  # fetch: try every data set, then report
         try:
             paths = D.fetch(n, download=True)
         except D.DataError as e:
             print(f"neuronet: {e}", file=sys.stderr)
-            return 1
+            failed += 1
+            continue
         for fname, p in paths.items():
-            print(f"{n:14s} {fname:28s} ok  {p}")
-    return 0
+            print(f"{n:16s} {fname:28s} ok  {p}")
+    return 1 if failed else 0
 
 
 def cmd_demo(args) -> int:
@@ -344,13 +346,14 @@ def make_parser() -> argparse.ArgumentParser:
     e.add_argument("--confusion", action="store_true", help="also print the confusion matrix")
     e.set_defaults(func=cmd_evaluate)
 
-    a = sub.add_parser("data", help="list, verify or fetch the data sets (MNIST, Fashion-MNIST)",
+    from .data.mnist import DATASETS
+    a = sub.add_parser("data", help="list, verify or fetch the data sets (" + ", ".join(DATASETS) + ")",
                        description="list: where each data set is and whether it is complete; "
                                    "verify: check every file's MD5 (exit status 1 if any is bad "
                                    "or missing); fetch: download missing files into the cache, "
                                    "verified, atomically.")
     a.add_argument("action", choices=["list", "verify", "fetch"], help="what to do")
-    a.add_argument("name", nargs="?", choices=["mnist", "fashion-mnist"],
+    a.add_argument("name", nargs="?", choices=list(DATASETS),
                    help="one data set (default: all)")
     a.set_defaults(func=cmd_data)
     return p

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..backend import get_default_dtype
+from .mnist import DATASETS, fetch
 
 __all__ = ["GraphBatch", "GraphDataset", "load_tu"]
 
@@ -124,20 +125,37 @@ def _read_ints(path: Path, columns: int = 1) -> np.ndarray:
     return a if columns > 1 else a[:, 0]
 
 
-def load_tu(name: str = "MUTAG", root=None) -> GraphDataset:
-    """Load the TU data set ``name`` from ``root`` (a folder holding ``name_A.txt`` …).
+_TU_PARTS = ("A", "graph_indicator", "graph_labels", "node_labels")
 
-    ``root`` defaults to ``$NEURONET_DATA/<name lower-case>``. Node labels become
-    one-hot features; graph labels (e.g. −1/1) become class indices 0..K−1.
-    """
+
+def _tu_files(name: str, root, download: bool) -> tuple[str, dict]:
+    """``(name, {part: path})``: from ``root``, or for a registered data set (MUTAG)
+    the verified files from ``$NEURONET_DATA``/the cache, downloaded when missing."""
     if root is None:
+        ds = DATASETS.get(name.lower())
+        if ds is not None and ds.archive_dir:
+            name = ds.archive_dir  # the file names' spelling, e.g. MUTAG
+            paths = fetch(ds.name, download=download,
+                          files=[f"{name}_{k}.txt" for k in _TU_PARTS])
+            return name, {k: paths[f"{name}_{k}.txt"] for k in _TU_PARTS}
         base = os.environ.get("NEURONET_DATA")
         if not base:
             raise FileNotFoundError(f"give root= (the folder with {name}_A.txt) or set NEURONET_DATA")
         root = Path(base) / name.lower()
     root = Path(root)
-    files = {k: root / f"{name}_{k}.txt" for k in ("A", "graph_indicator", "graph_labels",
-                                                     "node_labels")}
+    return name, {k: root / f"{name}_{k}.txt" for k in _TU_PARTS}
+
+
+def load_tu(name: str = "MUTAG", root=None, download: bool = True) -> GraphDataset:
+    """Load the TU data set ``name`` from ``root`` (a folder holding ``name_A.txt`` …).
+
+    Without ``root``: MUTAG is found (MD5-checked) in ``$NEURONET_DATA/mutag`` or
+    the cache ``~/.cache/neuronet/mutag`` and downloaded there when missing
+    (``download=False``: a ``DataError`` says which files to put where); other
+    names are read from ``$NEURONET_DATA/<name lower-case>``. Node labels become
+    one-hot features; graph labels (e.g. −1/1) become class indices 0..K−1.
+    """
+    name, files = _tu_files(name, root, download)
     for k in ("A", "graph_indicator", "graph_labels"):
         if not files[k].is_file():
             raise FileNotFoundError(f"TU data set {name}: missing {files[k]} (the TU format needs "

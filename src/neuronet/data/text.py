@@ -14,11 +14,9 @@ import numpy as np
 
 from ..backend import get_default_dtype
 from ..validation import check_int, check_ndim
-from .mnist import DataError, data_dirs
+from .mnist import DataError, fetch
 
 __all__ = ["CharVocab", "load_text", "load_tinyshakespeare", "batchify", "stream_chunks", "one_hot"]
-
-TINYSHAKESPEARE_URL = "https://raw.githubusercontent.com/karpathy/char-rnn/master/data/tinyshakespeare/input.txt"
 
 
 class CharVocab:
@@ -74,21 +72,17 @@ def load_text(path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def load_tinyshakespeare(path=None) -> str:
+def load_tinyshakespeare(path=None, download: bool = True) -> str:
     """Karpathy's tiny-shakespeare (1 115 394 characters, 65 distinct).
 
-    Looked for as ``input.txt`` in ``$NEURONET_DATA/tinyshakespeare``,
-    ``$NEURONET_DATA`` and ``~/.cache/neuronet/tinyshakespeare``, or at ``path``.
+    ``input.txt`` from ``$NEURONET_DATA/tinyshakespeare`` or the cache
+    ``~/.cache/neuronet/tinyshakespeare``, MD5-checked; when missing it is
+    downloaded into the cache (``download=False``: a :class:`DataError` says
+    where to put it).  ``path``: read that file instead.
     """
     if path is not None:
         return load_text(path)
-    for d in data_dirs("tinyshakespeare"):
-        for name in ("input.txt", "tinyshakespeare.txt"):
-            if (d / name).is_file():
-                return load_text(d / name)
-    raise DataError("tinyshakespeare not found: looked for input.txt in "
-                    + ", ".join(str(d) for d in data_dirs("tinyshakespeare"))
-                    + f". Set NEURONET_DATA or fetch it from {TINYSHAKESPEARE_URL}")
+    return load_text(fetch("tinyshakespeare", download=download)["input.txt"])
 
 
 def batchify(codes, n_streams: int) -> np.ndarray:
