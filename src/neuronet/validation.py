@@ -79,3 +79,22 @@ def check_finite(x, name: str = "input"):
     xp = get_array_module(x)
     if not bool(xp.isfinite(x).all()):
         raise ValueError(f"{name} contains NaN or infinity")
+
+
+def as_symmetric_weights(W, dtype, atol: float = 1e-8, name: str = "W"):
+    """``W`` as a float ``(n, n)`` array of ``dtype``, checked finite, symmetric
+    (``w_ij = w_ji``) and with a zero diagonal (``w_ii = 0``) to within ``atol``:
+    the weights of a Hopfield net or a Boltzmann machine. Refused, not fixed."""
+    W = as_float_array(W, dtype, name)
+    check_ndim(W, 2, name)
+    if W.shape[0] != W.shape[1]:
+        raise ValueError(f"{name} must be a square (n, n) matrix, got shape {tuple(W.shape)}")
+    check_finite(W, name)
+    xp = get_array_module(W)
+    asym = float(xp.max(xp.abs(W - W.T))) if W.size else 0.0
+    if asym > atol:
+        raise ValueError(f"{name} must be symmetric (w_ij = w_ji); largest |w_ij − w_ji| is {asym:.3g}")
+    diag = float(xp.max(xp.abs(xp.diag(W)))) if W.size else 0.0
+    if diag > atol:
+        raise ValueError(f"{name} must have a zero diagonal (w_ii = 0); largest |w_ii| is {diag:.3g}")
+    return W

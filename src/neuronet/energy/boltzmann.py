@@ -27,7 +27,8 @@ import numpy as np
 from ..backend import get_default_dtype
 from ..module import Module, Parameter
 from ..random import make_rng
-from ..validation import as_float_array, check_features, check_int, check_ndim, check_positive
+from ..validation import (as_float_array, as_symmetric_weights, check_features, check_int, check_ndim,
+                          check_positive)
 from .annealing import gibbs_sweep
 
 __all__ = ["BoltzmannMachine", "AnnealResult", "enumerate_states", "states_to_index", "data_distribution",
@@ -95,16 +96,7 @@ class BoltzmannMachine(Module):
     @classmethod
     def from_weights(cls, W, b=None, n_visible: int | None = None, dtype=None, atol: float = 1e-8):
         """A machine with given ``W`` (symmetric, zero diagonal: checked) and biases ``b``."""
-        W = as_float_array(W, np.dtype(dtype or get_default_dtype()), "W")
-        check_ndim(W, 2, "W")
-        if W.shape[0] != W.shape[1]:
-            raise ValueError(f"W must be a square (n, n) matrix, got shape {tuple(W.shape)}")
-        asym = float(np.max(np.abs(W - W.T))) if W.size else 0.0
-        if asym > atol:
-            raise ValueError(f"W must be symmetric (w_ij = w_ji); largest |w_ij − w_ji| is {asym:.3g}")
-        diag = float(np.max(np.abs(np.diag(W)))) if W.size else 0.0
-        if diag > atol:
-            raise ValueError(f"W must have a zero diagonal (w_ii = 0); largest |w_ii| is {diag:.3g}")
+        W = as_symmetric_weights(W, np.dtype(dtype or get_default_dtype()), atol)
         n = W.shape[0]
         nv = n if n_visible is None else check_int(n_visible, "n_visible", minimum=1)
         if nv > n:

@@ -23,8 +23,8 @@ import numpy as np
 from ..backend import get_default_dtype
 from ..module import Module, Parameter
 from ..random import make_rng
-from ..validation import (as_float_array, check_features, check_finite, check_int, check_ndim,
-                          check_probability)
+from ..validation import (as_float_array, as_symmetric_weights, check_features, check_finite,
+                          check_int, check_ndim, check_probability)
 from .annealing import sequential_sweep
 
 __all__ = ["Hopfield", "RecallResult", "CapacityResult", "hopfield_capacity", "theoretical_bit_error",
@@ -95,17 +95,7 @@ class Hopfield(Module):
         Asymmetric weights or self-connections break the energy argument (the
         dynamics may cycle), so they are refused rather than silently fixed.
         """
-        W = as_float_array(W, np.dtype(dtype or get_default_dtype()), "W")
-        check_ndim(W, 2, "W")
-        if W.shape[0] != W.shape[1]:
-            raise ValueError(f"W must be a square (n, n) matrix, got shape {tuple(W.shape)}")
-        check_finite(W, "W")
-        asym = float(np.max(np.abs(W - W.T))) if W.size else 0.0
-        if asym > atol:
-            raise ValueError(f"W must be symmetric (w_ij = w_ji); largest |w_ij − w_ji| is {asym:.3g}")
-        diag = float(np.max(np.abs(np.diag(W)))) if W.size else 0.0
-        if diag > atol:
-            raise ValueError(f"W must have a zero diagonal (w_ii = 0); largest |w_ii| is {diag:.3g}")
+        W = as_symmetric_weights(W, np.dtype(dtype or get_default_dtype()), atol)
         net = cls(W.shape[0], thresholds=thresholds, dtype=W.dtype.name)
         net.W.data[...] = (W + W.T) / 2
         np.fill_diagonal(net.W.data, 0)

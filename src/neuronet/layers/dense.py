@@ -1,7 +1,6 @@
 """Fully connected layer (MISSION A2): ``y = x W + b``, batch-major."""
 from __future__ import annotations
 
-import numpy as np
 
 from ..backend import get_array_module, get_default_dtype
 from ..init import initialize

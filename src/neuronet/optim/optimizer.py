@@ -13,7 +13,6 @@ zero. ``lr`` is a plain attribute: learning-rate schedules assign to it.
 """
 from __future__ import annotations
 
-import numpy as np
 
 from ..backend import asnumpy, get_array_module
 from ..module import Module, Parameter
