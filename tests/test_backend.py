@@ -91,3 +91,13 @@ def test_training_step_on_gpu_equals_cpu():  # pragma: no cover - runs only with
         results.append([asnumpy(p.data) for p in model.parameters()])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_sequential_append_keeps_the_spec_in_step():
+    seq = nt.Sequential(nt.Dense(4, 3, seed=0))
+    seq.append(nt.ReLU())
+    assert [type(m).__name__ for m in seq.spec()["args"]["*layers"]] == ["Dense", "ReLU"]
+    mlp = nt.models.MLP([4, 3, 2], seed=0)
+    before = mlp.spec()
+    mlp.append(nt.Softmax())
+    assert mlp.spec() == before  # a subclass is rebuilt from its own arguments

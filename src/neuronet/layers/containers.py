@@ -36,15 +36,21 @@ class Sequential(Module):
         if not isinstance(layer, Module):
             raise TypeError(f"Sequential.append takes a Module, got {type(layer).__name__}")
         self.layers.append(layer)
-        self._spec_args["*layers"] = list(self.layers)
+        self._sync_spec()
         return self
 
     def insert(self, index: int, layer: Module) -> "Sequential":
         if not isinstance(layer, Module):
             raise TypeError(f"Sequential.insert takes a Module, got {type(layer).__name__}")
         self.layers.insert(index, layer)
-        self._spec_args["*layers"] = list(self.layers)
+        self._sync_spec()
         return self
+
+    def _sync_spec(self) -> None:
+        # A plain Sequential is rebuilt from its layers; a subclass (LeNet5, MLP) from
+        # its own constructor arguments, which an added layer must not overwrite.
+        if type(self) is Sequential:
+            self._spec_args["*layers"] = list(self.layers)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
