@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .backend import get_array_module, get_default_dtype
-from .layers.activations import _sigmoid
+from .layers.activations import sigmoid
 from .validation import as_float_array, check_ndim
 
 __all__ = ["Loss", "MSE", "SoftmaxCrossEntropy", "BinaryCrossEntropy", "MarginLoss", "LOSSES"]
@@ -204,7 +204,7 @@ class BinaryCrossEntropy(Loss):
         self._n = y.shape[0]
         self._t = t
         if self.from_logits:
-            self._p = _sigmoid(y)
+            self._p = sigmoid(y)
             per = xp.maximum(y, 0) - y * t + xp.log1p(xp.exp(-xp.abs(y)))
             return float(per.sum() / self._n)
         if bool((y < 0).any()) or bool((y > 1).any()):
@@ -280,7 +280,7 @@ class MarginLoss(Loss):
         elif self.kind == "exponential":
             per = xp.exp(-m)
         else:
-            per = _sigmoid(-m)
+            per = sigmoid(-m)
         return float(per.sum() / self._n)
 
     def _dl(self):
@@ -288,12 +288,12 @@ class MarginLoss(Loss):
         xp = get_array_module(self._m)
         m = self._m
         if self.kind == "logistic":
-            return -_sigmoid(-m)
+            return -sigmoid(-m)
         if self.kind == "hinge":
             return -(m < 1).astype(m.dtype)
         if self.kind == "exponential":
             return -xp.exp(-m)
-        s = _sigmoid(-m)
+        s = sigmoid(-m)
         return -s * (1 - s)
 
     def _d2l(self):
@@ -301,13 +301,13 @@ class MarginLoss(Loss):
         xp = get_array_module(self._m)
         m = self._m
         if self.kind == "logistic":
-            s = _sigmoid(m)
+            s = sigmoid(m)
             return s * (1 - s)
         if self.kind == "hinge":
             return xp.zeros_like(m)
         if self.kind == "exponential":
             return xp.exp(-m)
-        s = _sigmoid(-m)
+        s = sigmoid(-m)
         return xp.maximum(s * (1 - s) * (1 - 2 * s), 0)
 
     def backward(self):

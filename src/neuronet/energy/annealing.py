@@ -1,30 +1,14 @@
 """Shared by every energy model: stochastic binary units and temperature schedules.
 
 One implementation, used by the Hopfield/Boltzmann machines, the RBM (block Gibbs)
-and annealed importance sampling.
+and annealed importance sampling. ``sigmoid`` is the layers' own (re-exported here).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..backend import get_array_module
-
-
-def sigmoid(x, out=None):
-    """``σ(x) = 1/(1+e^{-x})``, into ``out`` when given (no temporaries in a training loop).
-
-    For large negative ``x``, ``e^{-x}`` overflows to ∞ and ``σ`` is exactly 0, the
-    correctly rounded value; the overflow warning is silenced on purpose.
-    """
-    xp = get_array_module(x)
-    if out is None:
-        out = xp.empty_like(x)
-    with np.errstate(over="ignore"):
-        xp.negative(x, out=out)
-        xp.exp(out, out=out)
-    out += 1
-    xp.reciprocal(out, out=out)
-    return out
+from ..layers.activations import sigmoid  # noqa: F401  (re-exported: the one σ)
 
 
 def sample_bernoulli(p, rng: np.random.Generator, out=None):

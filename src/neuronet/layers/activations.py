@@ -23,11 +23,22 @@ def _as_float(x, name):
     return as_float_array(x, dtype, name)
 
 
-def _sigmoid(a):
-    """Logistic ``σ(a) = 1/(1+e^{-a})`` without overflow for large ``|a|``."""
-    xp = get_array_module(a)
-    e = xp.exp(-xp.abs(a))
-    return xp.where(a >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(a.dtype, copy=False)
+def sigmoid(x, out=None):
+    """Logistic ``σ(x) = 1/(1+e^{-x})``, into ``out`` when given (no temporaries).
+
+    For large negative ``x``, ``e^{-x}`` overflows to ∞ and ``σ`` is exactly 0, the
+    correctly rounded value; the overflow warning is silenced on purpose. The one
+    sigmoid of the library: layers, losses and the energy models all call it.
+    """
+    xp = get_array_module(x)
+    if out is None:
+        out = xp.empty_like(x)
+    with np.errstate(over="ignore"):
+        xp.negative(x, out=out)
+        xp.exp(out, out=out)
+    out += 1
+    xp.reciprocal(out, out=out)
+    return out
 
 
 class Activation(Module):
@@ -100,7 +111,7 @@ class Sigmoid(Activation):
     """``σ(a) = 1/(1+e^{−a})``; ``σ'(a) = σ(a)(1 − σ(a))``."""
 
     def _f(self, a):
-        return _sigmoid(a)
+        return sigmoid(a)
 
     def _df(self):
         return self._y * (1 - self._y)
@@ -210,7 +221,7 @@ class Softplus(Activation):
         return xp.logaddexp(0, a).astype(a.dtype, copy=False)
 
     def _df(self):
-        return _sigmoid(self._a)
+        return sigmoid(self._a)
 
 
 class Maxout(Module):
