@@ -237,6 +237,16 @@ def test_clip_is_the_lecture_rule():
     np.testing.assert_allclose(p.grad, [0.6, 0.8], rtol=1e-6)  # g := gθ/‖g‖
 
 
+def test_clip_ignores_pruned_entries():
+    # the pruned entry's gradient (100) is never applied, so it must not shrink the rest
+    p = Parameter(np.zeros(3), mask=[True, True, False])
+    p.grad[...] = [3.0, 4.0, 100.0]
+    assert clip_grad_norm([p], 10.0) == 5.0
+    np.testing.assert_array_equal(p.grad[:2], [3.0, 4.0])
+    assert clip_grad_norm([p], 1.0, float("inf")) == 4.0
+    np.testing.assert_allclose(p.grad[:2], [0.75, 1.0], rtol=1e-6)
+
+
 # --------------------------------------------------------------- bad input
 def test_empty_parameter_list():
     with pytest.raises(ValueError, match="empty parameter list: expected at least one Parameter"):

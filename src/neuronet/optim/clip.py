@@ -17,19 +17,26 @@ def clip_grad_norm(params, max_norm: float, norm_type: float = 2.0) -> float:
     gradients concatenated; when it exceeds ``θ = max_norm`` every gradient is
     multiplied by ``θ/(‖g‖ + 10⁻⁶)`` in place. Returns the norm before clipping,
     as ``torch.nn.utils.clip_grad_norm_`` does. ``params``: Parameters or a Module.
+    Pruned entries (``p.mask == False``) never reach the weights, so they do not
+    count in ``‖g‖``.
     """
     params = _param_list(params)
     check_positive(max_norm, "max_norm")
     norm_type = float(norm_type)
+    grads = [_applied(p) for p in params]
     if math.isinf(norm_type):
-        total = max(float(get_array_module(p.grad).abs(p.grad).max()) if p.grad.size else 0.0
-                    for p in params)
+        total = max(float(get_array_module(g).abs(g).max()) if g.size else 0.0 for g in grads)
     else:
         check_positive(norm_type, "norm_type")
-        total = sum(float((get_array_module(p.grad).abs(p.grad) ** norm_type).sum())
-                    for p in params) ** (1.0 / norm_type)
+        total = sum(float((get_array_module(g).abs(g) ** norm_type).sum())
+                    for g in grads) ** (1.0 / norm_type)
     coef = max_norm / (total + 1e-6)
     if coef < 1:
         for p in params:
             p.grad *= coef
     return total
+
+
+def _applied(p):
+    """The part of ``p.grad`` an optimiser applies: zero at pruned entries."""
+    return p.grad if p.mask is None else p.grad * p.mask
