@@ -238,3 +238,30 @@ def test_joint_rbm_with_label_units_classifies_digits():
     np.testing.assert_allclose(np.exp(logp).sum(1), 1, rtol=1e-6)
     with pytest.raises(ValueError, match="64 non-label visible units"):
         classify_by_free_energy(r, Xte[:, :10], 10)
+
+
+def test_greedy_stack_unrolls_into_a_net_that_backprop_fine_tunes():
+    """The interfaces compose as a deep belief net needs (MISSION C6/E5): each RBM is
+    trained on the hidden means of the one below, ``to_layers`` turns the stack into
+    a Sequential, and the engine's backprop then trains those copied weights."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16).astype(np.float32)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=0)
+    layers, features = [], Xtr
+    for n_in, n_out in ((64, 64), (64, 32)):
+        r = RBM(n_in, n_out, seed=0)
+        r.fit(features, epochs=10, batch_size=10, lr=0.05, verbose=False, seed=0)
+        layers += r.to_layers()
+        features = r.transform(features)
+    np.testing.assert_allclose(nt.Sequential(*layers)(Xtr), features, rtol=1e-5, atol=1e-6)
+    pretrained = layers[2].W.data.copy()
+    net = nt.Sequential(*layers, nt.Dense(32, 10, seed=0))
+    nt.fit(net, nt.SoftmaxCrossEntropy(), nt.optim.Adam(net.parameters(), lr=0.01), Xtr, ytr,
+           epochs=15, batch_size=32, seed=0)
+    net.eval()
+    accuracy = float((net(Xte).argmax(axis=1) == yte).mean())
+    assert accuracy > 0.93, accuracy
+    assert not np.allclose(layers[2].W.data, pretrained)  # backprop reached the RBM layers
