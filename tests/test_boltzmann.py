@@ -19,10 +19,16 @@ def random_machine(rng, n, n_visible=None, scale=1.0):
                                          dtype="float64")
 
 
+def binary_rows(n):
+    """All of {0,1}^n, row k the number k in binary with unit 0 the least significant bit
+    (itertools.product varies the last position fastest, so its columns are reversed)."""
+    return np.array(list(itertools.product([0.0, 1.0], repeat=n)))[:, ::-1]
+
+
 def brute_force(bm, T=1.0):
     """Every state and its probability, from the energy formula written out elementwise."""
     W, b, n = bm.W.data, bm.b.data, bm.n
-    states = np.array(list(itertools.product([0.0, 1.0], repeat=n)))
+    states = binary_rows(n)
     E = np.array([-sum(b[i] * s[i] for i in range(n))
                   - sum(W[i, j] * s[i] * s[j] for i in range(n) for j in range(i + 1, n)) for s in states])
     w = np.exp(-E / T)
@@ -38,8 +44,19 @@ def test_enumeration_matches_brute_force(rng, T):
     np.testing.assert_allclose(bm.energy(states), E, atol=1e-12)
     np.testing.assert_allclose(bm.exact_distribution(T), p, rtol=1e-10)
     assert np.isclose(bm.log_partition(T), logZ)
-    np.testing.assert_allclose(bm.visible_distribution(T), p.reshape(16, 4).sum(1), rtol=1e-10)
+    p_visible = [p[np.all(states[:, :4] == v, axis=1)].sum() for v in binary_rows(4)]
+    np.testing.assert_allclose(bm.visible_distribution(T), p_visible, rtol=1e-10)
     np.testing.assert_array_equal(states_to_index(states), np.arange(64))
+
+
+def test_enumeration_order():
+    """Row k is k in binary, unit 0 the least significant bit; chunks are slices of the whole."""
+    np.testing.assert_array_equal(enumerate_states(2), [[0, 0], [1, 0], [0, 1], [1, 1]])
+    np.testing.assert_array_equal(enumerate_states(5), binary_rows(5))
+    np.testing.assert_array_equal(enumerate_states(5, 6, 19), binary_rows(5)[6:19])
+    assert enumerate_states(0).shape == (1, 0)
+    assert enumerate_states(3, dtype=np.float32).dtype == np.float32
+    np.testing.assert_array_equal(states_to_index([[1, 0, 1, 1], [0, 0, 0, 0], [0, 1, 0, 0]]), [13, 0, 2])
 
 
 def test_exact_statistics_free_and_clamped(rng):

@@ -30,6 +30,7 @@ from ..random import make_rng
 from ..validation import (as_float_array, as_symmetric_weights, check_features, check_int, check_ndim,
                           check_positive)
 from .annealing import gibbs_sweep
+from .units import BernoulliUnits
 
 __all__ = ["BoltzmannMachine", "AnnealResult", "enumerate_states", "states_to_index", "data_distribution",
            "kl_divergence",
@@ -38,21 +39,22 @@ __all__ = ["BoltzmannMachine", "AnnealResult", "enumerate_states", "states_to_in
 #: enumeration is refused above this many units (2^24 states, ~16 M energies).
 EXACT_MAX_UNITS = 24
 _CHUNK = 1 << 16
+_BERNOULLI = BernoulliUnits()
 
 
 def enumerate_states(n: int, start: int = 0, stop: int | None = None, dtype=np.float64):
-    """States ``start..stop-1`` of ``{0,1}^n`` as rows, unit 0 the most significant bit."""
+    """States ``start..stop-1`` of ``{0,1}^n`` as rows: row ``k`` is ``k`` in binary, unit 0 the
+    least significant bit (unit 0 varies fastest). The order of :meth:`BernoulliUnits.states`,
+    which builds the rows; :func:`states_to_index` is the inverse."""
     n = check_int(n, "n", minimum=0)
     stop = 1 << n if stop is None else stop
-    k = np.arange(start, stop, dtype=np.int64)
-    return ((k[:, None] >> np.arange(n - 1, -1, -1)) & 1).astype(dtype)
+    return _BERNOULLI.states(n, start, stop, dtype)
 
 
 def states_to_index(S):
-    """Row index in :func:`enumerate_states` order of each {0,1} row of ``S``."""
+    """Row index in :func:`enumerate_states` order of each {0,1} row of ``S``: ``Σ_i s_i·2^i``."""
     S = np.asarray(S)
-    n = S.shape[-1]
-    return (S.astype(np.int64) << np.arange(n - 1, -1, -1)).sum(-1)
+    return (S.astype(np.int64) << np.arange(S.shape[-1], dtype=np.int64)).sum(-1)
 
 
 def kl_divergence(p, q, eps: float = 1e-300) -> float:
@@ -226,8 +228,9 @@ class BoltzmannMachine(Module):
         return p / p.sum()
 
     def visible_distribution(self, T: float = 1.0):
-        """``P(v) = Σ_h P(v, h)`` for all ``2^{n_visible}`` visible states."""
-        return self.exact_distribution(T).reshape(1 << self.n_visible, -1).sum(1)
+        """``P(v) = Σ_h P(v, h)`` for all ``2^{n_visible}`` visible states (:func:`enumerate_states` order)."""
+        # state index = index(v) + 2^{n_visible}·index(h): the visibles are the low bits
+        return self.exact_distribution(T).reshape(-1, 1 << self.n_visible).sum(0)
 
     def ground_state(self):
         """``(argmin_s E(s), min E)`` by enumeration."""

@@ -151,6 +151,8 @@ class BernoulliUnits(Units):
         return 2 ** n
 
     def state_rows(self, n, index, dtype=np.float64):
+        """State ``k`` is ``k`` in binary, unit 0 the least significant bit (unit 0 varies fastest);
+        :func:`neuronet.energy.boltzmann.enumerate_states` lists the same rows."""
         return ((index[:, None] >> np.arange(n, dtype=np.int64)) & 1).astype(dtype)
 
 
