@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
-import time
+
+from _report import interleaved_times, load_average, machine, pin_threads, write_report
 
 
 def _pin_threads(argv) -> int:
@@ -33,20 +33,13 @@ def _pin_threads(argv) -> int:
             threads = int(argv[i + 1])
         elif a.startswith("--threads="):
             threads = int(a.split("=", 1)[1])
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(threads)
+    pin_threads(threads)
     return threads
 
 
 _pin_threads(sys.argv[1:])
 
 import numpy as np  # noqa: E402  (after the thread variables)
-
-
-def _timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
 
 
 # ---------------------------------------------------------------- Conv2d
@@ -141,10 +134,7 @@ def measure(pair, rounds, steps):
     ours, theirs = pair
     for _ in range(2):
         ours(), theirs()
-    t_ours, t_theirs = [], []
-    for _ in range(rounds):
-        t_ours.append(_timed(lambda: [ours() for _ in range(steps)]) / steps)
-        t_theirs.append(_timed(lambda: [theirs() for _ in range(steps)]) / steps)
+    t_ours, t_theirs = interleaved_times((ours, theirs), rounds, steps)
     return statistics.median(t_ours), statistics.median(t_theirs)
 
 
@@ -168,19 +158,14 @@ def main(argv=None) -> int:
                                lenet_pair(), args.steps * 4)):
         ours, theirs = measure(pair, args.rounds, steps)
         rows.append(f"| {name} | {ours * 1e3:.2f} ms | {theirs * 1e3:.2f} ms | **{theirs / ours:.2f}** |")
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    report = "\n".join([
-        f"Machine: {platform.machine()}, {os.cpu_count()} logical CPUs, {args.threads} thread(s) "
-        f"for both libraries, PyTorch {torch.__version__}, load average {load:.1f} at the end.",
+    write_report("\n".join([
+        f"Machine: {machine()}, {os.cpu_count()} logical CPUs, {args.threads} thread(s) "
+        f"for both libraries, PyTorch {torch.__version__}, load average {load_average():.1f} at the end.",
         "",
         "| benchmark | neuronet | PyTorch | speed ratio (PyTorch time / neuronet time) |",
         "|---|---|---|---|",
         *rows,
-    ])
-    print(report)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(report + "\n")
+    ]), args.out)
     return 0
 
 

@@ -22,10 +22,8 @@ interleaved; best of ``--repeat``. Ratio = reference time / our time.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
-import time
+
+from _report import add_run_options, best_time, machine, pin_threads, write_json
 
 
 def _parse():
@@ -37,16 +35,12 @@ def _parse():
     ap.add_argument("--chains", type=int, default=1000)
     ap.add_argument("--ref-chains", type=int, default=20)
     ap.add_argument("--sweeps", type=int, default=20)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--threads", type=int, default=1, help="BLAS threads (default 1)")
-    ap.add_argument("--json", help="write the results here as JSON")
+    add_run_options(ap, repeat=3)
     return ap.parse_args()
 
 
 def reference_recall(W, theta, probes, rng, max_sweeps=100):
     """One probe at a time, one neuron at a time: the loop in every textbook."""
-    import numpy as np
-
     out = probes.copy()
     for s in out:
         for _ in range(max_sweeps):
@@ -73,19 +67,9 @@ def reference_gibbs(W, b, S, T, sweeps, rng):
     return S
 
 
-def _best(fn, repeat):
-    best = float("inf")
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
 def main():
     args = _parse()
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
+    pin_threads(args.threads)
     import numpy as np
 
     import neuronet as nt
@@ -104,8 +88,8 @@ def main():
 
     def exact_frac(out):
         return float(np.mean(np.all(out == targets[:k], axis=1)))
-    t_ours = _best(lambda: net.recall(probes, seed=1), args.repeat)
-    t_ref = _best(lambda: reference_recall(W, th, probes[:args.ref_probes], np.random.default_rng(1)),
+    t_ours = best_time(lambda: net.recall(probes, seed=1), args.repeat)
+    t_ref = best_time(lambda: reference_recall(W, th, probes[:args.ref_probes], np.random.default_rng(1)),
                   max(1, args.repeat - 1)) * B / args.ref_probes
     rows = [dict(task=f"Hopfield async recall, N={n}, P={P}, {B} probes (10 % noise), to a fixed point "
                       f"({ours_res.sweeps} sweeps)",
@@ -121,24 +105,22 @@ def main():
     bm = nt.energy.BoltzmannMachine.from_weights(Wb + Wb.T, rng.normal(0, 0.5, m))
     S0 = bm.random_states(args.chains, rng)
     temps = np.ones(args.sweeps)
-    t_ours = _best(lambda: bm.gibbs(S0.copy(), temps, rng=np.random.default_rng(2)), args.repeat)
+    t_ours = best_time(lambda: bm.gibbs(S0.copy(), temps, rng=np.random.default_rng(2)), args.repeat)
     W64, b64 = bm.W.data.astype(np.float64), bm.b.data.astype(np.float64)
-    t_ref = _best(lambda: reference_gibbs(W64, b64, S0[:args.ref_chains].astype(np.float64).copy(), 1.0,
+    t_ref = best_time(lambda: reference_gibbs(W64, b64, S0[:args.ref_chains].astype(np.float64).copy(), 1.0,
                                           args.sweeps, np.random.default_rng(2)),
                   max(1, args.repeat - 1)) * args.chains / args.ref_chains
     rows.append(dict(task=f"Boltzmann machine Gibbs, {m} units, {args.chains} chains, {args.sweeps} sweeps",
                      ours_s=t_ours, reference_s=t_ref, ratio=t_ref / t_ours,
                      note=f"reference timed on {args.ref_chains} chains, scaled"))
 
-    print(f"threads={args.threads}, numpy {np.__version__}, {platform.processor() or platform.machine()}")
+    print(f"threads={args.threads}, numpy {np.__version__}, {machine()}")
     print(f"(our recall: {exact:.1%} of the {B} probes end exactly on their stored pattern)\n")
     print("| task | ours (s) | per-probe loop reference (s) | ratio (reference / ours) | note |")
     print("|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['task']} | {r['ours_s']:.3f} | {r['reference_s']:.2f} | {r['ratio']:.0f}× | {r['note']} |")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(dict(threads=args.threads, rows=rows), f, indent=1)
+    write_json(args.json, dict(threads=args.threads, rows=rows), indent=1)
 
 
 if __name__ == "__main__":

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import sys
-import time
 
 import numpy as np
+from _report import best_time, interleaved_times, load_average, machine, write_report
 
 import neuronet as nt  # imported before thread limits are set, so they reach every BLAS it loads
 from neuronet.layers import Sequential
@@ -44,7 +43,7 @@ def gemm_rate(n=2048, repeats=5) -> float:
     b = rng.standard_normal((n, n), dtype=np.float32)
     c = np.empty_like(a)
     np.matmul(a, b, out=c)
-    best = min(_timed(lambda: np.matmul(a, b, out=c)) for _ in range(repeats))
+    best = best_time(lambda: np.matmul(a, b, out=c), repeats)
     return 2 * n ** 3 / best / 1e9
 
 
@@ -62,13 +61,7 @@ def layer_gemm_time(sizes=SIZES, n=BATCH, repeats=5) -> float:
             ops.append((lambda e=e, w=w: e @ w.T))
     for op in ops:
         op()
-    return min(_timed(lambda: [op() for op in ops]) for _ in range(repeats))
-
-
-def _timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+    return best_time(lambda: [op() for op in ops], repeats)
 
 
 def neuronet_step_fn(x, y, seed=0):
@@ -130,22 +123,17 @@ def main(argv=None) -> int:
     ours, theirs = neuronet_step_fn(x, y), torch_step_fn(x, y)
     for _ in range(3):  # warm up: allocations, thread pools
         ours(), theirs()
-    t_ours, t_torch = [], []
-    for _ in range(args.rounds):
-        t_ours.append(_timed(lambda: [ours() for _ in range(args.steps)]) / args.steps)
-        t_torch.append(_timed(lambda: [theirs() for _ in range(args.steps)]) / args.steps)
+    t_ours, t_torch = interleaved_times((ours, theirs), args.rounds, args.steps)
     m_ours, m_torch = statistics.median(t_ours), statistics.median(t_torch)
     b_ours, b_torch = min(t_ours), min(t_torch)
     gflops = gemm_rate()
     flops = step_flops()
     gemm_t = layer_gemm_time()
 
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     lines = [
         "| quantity | value |",
         "|---|---|",
-        f"| machine | {platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs, "
-        f"load average {load:.1f} at the end |",
+        f"| machine | {machine()}, {os.cpu_count()} logical CPUs, load average {load_average():.1f} at the end |",
         f"| NumPy BLAS | {'; '.join(blas)} |",
         f"| PyTorch | {torch.__version__}, {torch.get_num_threads()} threads |",
         "| neuronet BLAS route | NumPy (one BLAS) |",
@@ -162,11 +150,7 @@ def main(argv=None) -> int:
         f"{100 * flops / gemm_t / 1e9 / gflops:.0f} % of GEMM rate |",
         f"| share of the neuronet step spent in GEMMs | {100 * gemm_t / m_ours:.0f} % |",
     ]
-    report = "\n".join(lines)
-    print(report)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(report + "\n")
+    write_report("\n".join(lines), args.out)
     return 0
 
 

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import platform
 import statistics
 import time
 
 import numpy as np
+from _report import machine, write_report
 
 import neuronet as nt
 
@@ -200,7 +200,7 @@ def main(argv=None):
         f"libraries' epochs are interleaved every {args.every} batches, so they share the "
         "machine's load alike.",
         "",
-        f"Machine: {platform.processor() or platform.machine()}, BLAS {', '.join(blas)}, "
+        f"Machine: {machine()}, BLAS {', '.join(blas)}, "
         f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads), numpy {np.__version__}.",
         "",
         "| library | epoch time (s) | time / neuronet | training loss of the epoch |",
@@ -217,11 +217,7 @@ def main(argv=None):
         f"One-time conversion uint8 → float32 of the 60000 images before training: {t_convert:.3f} s.",
         f"neuronet / PyTorch = {med['neuronet'] / med['PyTorch']:.2f} (≤ 1: neuronet at least as fast).",
     ]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+    write_report("\n".join(lines), args.out)
 
 
 if __name__ == "__main__":

@@ -18,10 +18,9 @@ needs two), so the GRU row compares the cost of each library's own GRU.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import platform
-import time
+
+from _report import add_run_options, interleaved_times, pin_threads, write_json
 
 
 def _parse():
@@ -30,16 +29,13 @@ def _parse():
     ap.add_argument("--N", type=int, default=64)
     ap.add_argument("--D", type=int, default=128)
     ap.add_argument("--H", type=int, default=256)
-    ap.add_argument("--repeat", type=int, default=15)
-    ap.add_argument("--threads", type=int, default=1, help="BLAS / torch threads (default 1)")
-    ap.add_argument("--json", help="write the results here as JSON")
+    add_run_options(ap, repeat=15, threads_help="BLAS / torch threads (default 1)")
     return ap.parse_args()
 
 
 def main():
     args = _parse()
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)  # before NumPy and torch load BLAS
+    pin_threads(args.threads)  # before NumPy and torch load BLAS
     import numpy as np
     import torch
 
@@ -71,14 +67,9 @@ def main():
             y, _ = tm(xt)
             y.backward(dyt)
 
-        t_ours, t_torch = [], []
         for f in (ours, theirs):  # warm-up
             f()
-        for _ in range(args.repeat):
-            for f, acc in ((ours, t_ours), (theirs, t_torch)):
-                t0 = time.perf_counter()
-                f()
-                acc.append(time.perf_counter() - t0)
+        t_ours, t_torch = interleaved_times((ours, theirs), args.repeat)
         a, b = min(t_ours), min(t_torch)
         rows.append({"layer": name, "input_grad": dx, "neuronet_ms": 1e3 * a, "torch_ms": 1e3 * b, "ratio": b / a,
                      "neuronet_median_ms": 1e3 * float(np.median(t_ours)),
@@ -91,11 +82,8 @@ def main():
         med = row["torch_median_ms"] / row["neuronet_median_ms"]
         print(f"{row['layer']:6s} {'yes' if row['input_grad'] else 'no':>6s} {row['neuronet_ms']:12.1f} "
               f"{row['torch_ms']:10.1f} {row['ratio']:7.2f} {med:17.2f}")
-    if args.json:
-        info = {"shape": shape, "numpy": np.__version__, "torch": torch.__version__,
-                "machine": platform.machine(), "rows": rows}
-        with open(args.json, "w") as f:
-            json.dump(info, f, indent=2)
+    write_json(args.json, {"shape": shape, "numpy": np.__version__, "torch": torch.__version__,
+                           "machine": platform.machine(), "rows": rows})
 
 
 if __name__ == "__main__":
