@@ -25,3 +25,26 @@ def data_dir() -> Path:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+# ------------------------------------------------------------------ helpers (``from conftest import ...``)
+def randomise_float64(module, seed: int = 1):
+    """``module`` cast to float64 with every parameter (biases, peepholes included) set to
+    ``0.5·N(0, 1)`` draws from ``seed``; returns the module."""
+    r = np.random.default_rng(seed)
+    module.astype(np.float64)
+    for p in module.parameters():
+        p.data[...] = 0.5 * r.standard_normal(p.shape)
+    return module
+
+
+def shifted_values(f, a, i, h: float):
+    """``(f(), f())`` with ``a[i]`` raised by ``h``, then lowered by ``h``; ``a[i]`` is restored
+    after. ``f()`` must read ``a``: the two values of a central difference."""
+    old = a[i]
+    a[i] = old + h
+    fp = f()
+    a[i] = old - h
+    fm = f()
+    a[i] = old
+    return fp, fm

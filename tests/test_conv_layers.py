@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from conftest import shifted_values
 
 import neuronet as nt
 
@@ -24,14 +25,26 @@ def second_diff(f, a, h=1e-3):
     it = np.nditer(a, flags=["multi_index"])
     for _ in it:
         i = it.multi_index
-        old = a[i]
-        a[i] = old + h
-        fp = f()
-        a[i] = old - h
-        fm = f()
-        a[i] = old
+        fp, fm = shifted_values(f, a, i, h)
         g[i] = (fp - 2 * f0 + fm) / h ** 2
     return g
+
+
+def check_torch(layer, x, torch_forward, rng):
+    """Output, ∂E/∂x and every parameter's gradient of ``E = Σ dy·y`` (random ``dy``) against
+    torch autograd of ``torch_forward(x, **params)``: the layer's parameters as tensors, by name."""
+    y = layer.forward(x)
+    dy = rng.standard_normal(y.shape)
+    dx = layer.backward(dy)
+    xt = torch.tensor(x, requires_grad=True)
+    pt = {name: torch.tensor(p.data, requires_grad=True) for name, p in layer.named_parameters()}
+    yt = torch_forward(xt, **pt)
+    yt.backward(torch.tensor(dy))
+    assert y.shape == tuple(yt.shape)
+    np.testing.assert_allclose(y, yt.detach().numpy(), atol=TOL)
+    np.testing.assert_allclose(dx, xt.grad.numpy(), atol=TOL)
+    for name, p in layer.named_parameters():
+        np.testing.assert_allclose(p.grad, pt[name].grad.numpy(), atol=TOL, err_msg=name)
 
 
 def check_fd(layer, x, rng):
@@ -94,19 +107,7 @@ def test_conv2d_matches_torch(case, rng):
     n, cin, cout, h, w, k, s, p = case
     layer = conv64(cin, cout, k, stride=s, padding=p, rng=rng)
     x = rng.standard_normal((n, cin, h, w))
-    y = layer.forward(x)
-    dy = rng.standard_normal(y.shape)
-    dx = layer.backward(dy)
-
-    xt = torch.tensor(x, requires_grad=True)
-    Wt = torch.tensor(layer.W.data, requires_grad=True)
-    bt = torch.tensor(layer.b.data, requires_grad=True)
-    yt = F.conv2d(xt, Wt, bt, stride=s, padding=p)
-    yt.backward(torch.tensor(dy))
-    np.testing.assert_allclose(y, yt.detach().numpy(), atol=TOL)
-    np.testing.assert_allclose(dx, xt.grad.numpy(), atol=TOL)
-    np.testing.assert_allclose(layer.W.grad, Wt.grad.numpy(), atol=TOL)
-    np.testing.assert_allclose(layer.b.grad, bt.grad.numpy(), atol=TOL)
+    check_torch(layer, x, lambda v, W, b: F.conv2d(v, W, b, stride=s, padding=p), rng)
 
 
 @pytest.mark.parametrize("case", CONV_CASES[:3])
@@ -158,18 +159,10 @@ def test_connection_table_equals_masked_torch_conv(rng):
     mask = table[:, :, None, None]
     assert np.all(layer.W.data[~table] == 0)
     x = rng.standard_normal((3, 4, 8, 7))
-    y = layer.forward(x)
-    dy = rng.standard_normal(y.shape)
-    dx = layer.backward(dy)
+    def masked_conv(v, W, b):
+        return F.conv2d(v, W * torch.tensor(mask), b, stride=(1, 2), padding=1)
 
-    xt = torch.tensor(x, requires_grad=True)
-    Wt = torch.tensor(layer.W.data, requires_grad=True)
-    bt = torch.tensor(layer.b.data, requires_grad=True)
-    yt = F.conv2d(xt, Wt * torch.tensor(mask), bt, stride=(1, 2), padding=1)
-    yt.backward(torch.tensor(dy))
-    np.testing.assert_allclose(y, yt.detach().numpy(), atol=TOL)
-    np.testing.assert_allclose(dx, xt.grad.numpy(), atol=TOL)
-    np.testing.assert_allclose(layer.W.grad, Wt.grad.numpy(), atol=TOL)
+    check_torch(layer, x, masked_conv, rng)
     assert np.all(layer.W.grad[~table] == 0)
     # num_parameters counts only the connected kernels (+ biases)
     assert layer.num_parameters() == int(table.sum()) * 3 * 2 + 5
@@ -240,16 +233,8 @@ def test_pool_matches_torch(kind, case, rng):
     n, c, h, w, k, s = case
     layer = nt.MaxPool2d(k, s) if kind == "max" else nt.AvgPool2d(k, s)
     x = rng.standard_normal((n, c, h, w))
-    y = layer.forward(x)
-    dy = rng.standard_normal(y.shape)
-    dx = layer.backward(dy)
-    xt = torch.tensor(x, requires_grad=True)
     fn = F.max_pool2d if kind == "max" else F.avg_pool2d
-    yt = fn(xt, k, s)
-    yt.backward(torch.tensor(dy))
-    assert y.shape == tuple(yt.shape)
-    np.testing.assert_allclose(y, yt.detach().numpy(), atol=TOL)
-    np.testing.assert_allclose(dx, xt.grad.numpy(), atol=TOL)
+    check_torch(layer, x, lambda v: fn(v, k, s), rng)
 
 
 @pytest.mark.parametrize("kind", ["max", "avg"])
@@ -293,18 +278,7 @@ def test_subsampling_matches_torch(case, rng):
     n, c, h, w, k, s = case
     layer = subsampling64(c, k, s, rng)
     x = rng.standard_normal((n, c, h, w))
-    y = layer.forward(x)
-    dy = rng.standard_normal(y.shape)
-    dx = layer.backward(dy)
-    xt = torch.tensor(x, requires_grad=True)
-    at = torch.tensor(layer.a.data, requires_grad=True)
-    bt = torch.tensor(layer.b.data, requires_grad=True)
-    yt = F.avg_pool2d(xt, k, s) * at[:, None, None] + bt[:, None, None]
-    yt.backward(torch.tensor(dy))
-    np.testing.assert_allclose(y, yt.detach().numpy(), atol=TOL)
-    np.testing.assert_allclose(dx, xt.grad.numpy(), atol=TOL)
-    np.testing.assert_allclose(layer.a.grad, at.grad.numpy(), atol=TOL)
-    np.testing.assert_allclose(layer.b.grad, bt.grad.numpy(), atol=TOL)
+    check_torch(layer, x, lambda v, a, b: F.avg_pool2d(v, k, s) * a[:, None, None] + b[:, None, None], rng)
 
 
 def test_subsampling_finite_differences_and_curvature(rng):

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 import torch
 
+from conftest import randomise_float64, shifted_values
+
 import neuronet as nt
 
 torch.set_default_dtype(torch.float64)
@@ -20,15 +22,6 @@ def _data(T, N, D, H, seed=0):
     r = np.random.default_rng(seed)
     return (r.standard_normal((T, N, D)), 0.5 * r.standard_normal((N, H)),
             0.5 * r.standard_normal((N, H)), r.standard_normal((T, N, H)))
-
-
-def _randomise(m, seed=1):
-    """Random values in every parameter (biases and peepholes included), float64."""
-    r = np.random.default_rng(seed)
-    m.astype(np.float64)
-    for p in m.parameters():
-        p.data[...] = 0.5 * r.standard_normal(p.shape)
-    return m
 
 
 def _t(a, grad=True):
@@ -100,7 +93,7 @@ def _torch_nn(cls, m, **kw):
 @pytest.mark.parametrize("activation", ["tanh", "relu"])
 def test_rnn_matches_torch_nn_rnn(shape, activation):
     x, h0, _, dy = _data(*shape)
-    m = _randomise(nt.RNN(shape[2], shape[3], activation=activation, seed=0))
+    m = randomise_float64(nt.RNN(shape[2], shape[3], activation=activation, seed=0))
     y, dx, (dh0,), grads = _run(m, x, (h0,), dy)
     tm = _torch_nn(torch.nn.RNN, m, nonlinearity=activation)
     xt, h0t = _t(x), _t(h0[None])
@@ -117,7 +110,7 @@ def test_rnn_matches_torch_nn_rnn(shape, activation):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_lstm_matches_torch_nn_lstm(shape):
     x, h0, c0, dy = _data(*shape)
-    m = _randomise(nt.LSTM(shape[2], shape[3], seed=0))
+    m = randomise_float64(nt.LSTM(shape[2], shape[3], seed=0))
     y, dx, (dh0, dc0), grads = _run(m, x, (h0, c0), dy)
     tm = _torch_nn(torch.nn.LSTM, m)
     xt, h0t, c0t = _t(x), _t(h0[None]), _t(c0[None])
@@ -137,7 +130,7 @@ def test_lstm_matches_torch_nn_lstm(shape):
 @pytest.mark.parametrize("peepholes", PEEPHOLES, ids=lambda p: "".join(p) or "none")
 def test_peephole_lstm_matches_torch_equations(shape, peepholes):
     x, h0, c0, dy = _data(*shape)
-    m = _randomise(nt.LSTM(shape[2], shape[3], peepholes=peepholes, seed=0))
+    m = randomise_float64(nt.LSTM(shape[2], shape[3], peepholes=peepholes, seed=0))
     y, dx, (dh0, dc0), grads = _run(m, x, (h0, c0), dy)
     xt, h0t, c0t = _t(x), _t(h0), _t(c0)
     yt, params = _torch_lstm_peephole(m, xt, h0t, c0t)
@@ -155,7 +148,7 @@ def test_peephole_lstm_matches_torch_equations(shape, peepholes):
 @pytest.mark.parametrize("shape", SHAPES)
 def test_gru_matches_lecture_equations_in_torch(shape):
     x, h0, _, dy = _data(*shape)
-    m = _randomise(nt.GRU(shape[2], shape[3], seed=0))
+    m = randomise_float64(nt.GRU(shape[2], shape[3], seed=0))
     y, dx, (dh0,), grads = _run(m, x, (h0,), dy)
     xt, h0t = _t(x), _t(h0)
     yt, params = _torch_gru_lecture(m, xt, h0t)
@@ -170,7 +163,7 @@ def test_gru_matches_lecture_equations_in_torch(shape):
 def test_gru_is_not_torch_gru():
     """The docstring's claim: torch.nn.GRU is a different function with the same weights."""
     x, h0, _, _ = _data(4, 2, 3, 5)
-    m = _randomise(nt.GRU(3, 5, seed=0))
+    m = randomise_float64(nt.GRU(3, 5, seed=0))
     y = m.forward(x, h0)
     t = torch.nn.GRU(3, 5)
     H = 5
@@ -187,12 +180,7 @@ def test_gru_is_not_torch_gru():
 
 # ------------------------------------------------------------ finite differences
 def _numeric_grad(f, a, idx, eps=1e-6):
-    old = a[idx]
-    a[idx] = old + eps
-    fp = f()
-    a[idx] = old - eps
-    fm = f()
-    a[idx] = old
+    fp, fm = shifted_values(f, a, idx, eps)
     return (fp - fm) / (2 * eps)
 
 
@@ -207,7 +195,7 @@ def _numeric_grad(f, a, idx, eps=1e-6):
 @pytest.mark.parametrize("T,N", [(1, 1), (4, 2)])
 def test_finite_differences(make, T, N):
     """Central differences of E = Σ dy ⊙ y at random entries of x, h0, c0 and every parameter."""
-    m = _randomise(make())
+    m = randomise_float64(make())
     is_lstm = isinstance(m, nt.LSTM)
     x, h0, c0, dy = _data(T, N, 3, 4, seed=3)
     states = (h0, c0) if is_lstm else (h0,)
@@ -235,26 +223,26 @@ def test_stateful_chunks_equal_one_pass(make):
     """Forward in chunks with the carried state gives the same states as one pass;
     reset_state() starts again from zeros."""
     x = np.random.default_rng(0).standard_normal((12, 2, 3))
-    full = _randomise(make(False)).forward(x)
-    m = _randomise(make(True))
+    full = randomise_float64(make(False)).forward(x)
+    m = randomise_float64(make(True))
     parts = [m.forward(x[a:b]).copy() for a, b in ((0, 5), (5, 6), (6, 12))]
     np.testing.assert_allclose(np.concatenate(parts), full, atol=1e-12)
     m.reset_state()
     np.testing.assert_allclose(m.forward(x[:5]), full[:5], atol=1e-12)
     # a non-stateful layer does not carry
-    m2 = _randomise(make(False))
+    m2 = randomise_float64(make(False))
     m2.forward(x[:5])
-    np.testing.assert_allclose(m2.forward(x[5:]), _randomise(make(False)).forward(x[5:]), atol=1e-12)
+    np.testing.assert_allclose(m2.forward(x[5:]), randomise_float64(make(False)).forward(x[5:]), atol=1e-12)
 
 
 def test_initial_state_gradient_chains_between_chunks():
     """dh0/dc0 of a later chunk, fed back into the earlier chunk's last step, give full BPTT."""
     x = np.random.default_rng(0).standard_normal((6, 2, 3))
     dy = np.random.default_rng(1).standard_normal((6, 2, 4))
-    full = _randomise(nt.GRU(3, 4, seed=0))
+    full = randomise_float64(nt.GRU(3, 4, seed=0))
     full.forward(x)
     dx_full = full.backward(dy)
-    a, b = _randomise(nt.GRU(3, 4, seed=0)), _randomise(nt.GRU(3, 4, seed=0))
+    a, b = randomise_float64(nt.GRU(3, 4, seed=0)), randomise_float64(nt.GRU(3, 4, seed=0))
     ya = a.forward(x[:3])
     b.forward(x[3:], ya[-1])
     dx_b = b.backward(dy[3:])
@@ -329,8 +317,8 @@ def test_bad_lstm_state_and_arguments():
 @pytest.mark.parametrize("cls", [nt.RNN, nt.LSTM, nt.GRU])
 def test_input_grad_false_skips_dx_only(cls):
     x, h0, _, dy = _data(4, 2, 3, 5)
-    a = _randomise(cls(3, 5, seed=0))
-    b = _randomise(cls(3, 5, seed=0, input_grad=False))
+    a = randomise_float64(cls(3, 5, seed=0))
+    b = randomise_float64(cls(3, 5, seed=0, input_grad=False))
     a.forward(x, h0)
     assert a.backward(dy) is not None
     b.forward(x, h0)

@@ -7,24 +7,18 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from conftest import randomise_float64
+
 import neuronet as nt
 
 torch.set_default_dtype(torch.float64)
-
-
-def _f64(m, seed=1):
-    r = np.random.default_rng(seed)
-    m.astype(np.float64)
-    for p in m.parameters():
-        p.data[...] = 0.5 * r.standard_normal(p.shape)
-    return m
 
 
 @pytest.mark.parametrize("T,N", [(1, 1), (4, 3)])
 def test_time_distributed_dense_matches_torch_linear(T, N):
     r = np.random.default_rng(0)
     x, dy = r.standard_normal((T, N, 5)), r.standard_normal((T, N, 3))
-    m = nt.TimeDistributed(_f64(nt.Dense(5, 3, seed=0)))
+    m = nt.TimeDistributed(randomise_float64(nt.Dense(5, 3, seed=0)))
     y = m.forward(x)
     dx = m.backward(dy)
     xt, W, b = (torch.tensor(a, requires_grad=True) for a in (x, m.module.W.data, m.module.b.data))
@@ -94,9 +88,9 @@ def test_sequence_cross_entropy_bad_targets():
 def test_whole_nets_pass_gradcheck(layer):
     """Every entry of every parameter of a sequence classifier and a per-step predictor."""
     x = np.random.default_rng(2).standard_normal((5, 2, 3))
-    clf = _f64(nt.Sequential(layer(), nt.LastStep(), nt.Dense(4, 3, seed=0)))
+    clf = randomise_float64(nt.Sequential(layer(), nt.LastStep(), nt.Dense(4, 3, seed=0)))
     nt.gradcheck(clf, x, atol=1e-7, rtol=1e-6)
-    lm = _f64(nt.Sequential(layer(), nt.TimeDistributed(nt.Dense(4, 3, seed=0))))
+    lm = randomise_float64(nt.Sequential(layer(), nt.TimeDistributed(nt.Dense(4, 3, seed=0))))
     nt.gradcheck(lm, x, atol=1e-7, rtol=1e-6)
 
 
@@ -104,7 +98,7 @@ def test_stacked_lstm_classifier_matches_torch():
     """Two stacked LSTMs, LastStep and Dense against torch.nn.LSTM(num_layers=2) + Linear."""
     r = np.random.default_rng(0)
     x, t = r.standard_normal((6, 3, 4)), r.integers(0, 2, 3)
-    net = _f64(nt.Sequential(nt.LSTM(4, 5, seed=0), nt.LSTM(5, 5, seed=1), nt.LastStep(),
+    net = randomise_float64(nt.Sequential(nt.LSTM(4, 5, seed=0), nt.LSTM(5, 5, seed=1), nt.LastStep(),
                              nt.Dense(5, 2, seed=2)))
     loss = nt.SoftmaxCrossEntropy()
     e = loss.forward(net.forward(x), t)
