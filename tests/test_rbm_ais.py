@@ -57,13 +57,6 @@ def _check_ais_on_mnist(r, X, betas=None):
     assert abs(exact - res.log_z_base) > 5
 
 
-def test_ais_mnist_784x15_within_0_1_nat(monkeypatch, data_dir):
-    """Fast variant of the issue's check: exact log Z by enumerating 2^15 hiddens."""
-    r, X = _mnist_rbm(monkeypatch, data_dir, 15, n_train=5000)
-    _check_ais_on_mnist(r, X, betas=ais_betas(((0.5, 2e-3), (0.9, 2e-4), (1.0, 2e-4))))
-
-
-@pytest.mark.slow
 def test_ais_mnist_784x20_within_0_1_nat(monkeypatch, data_dir):
-    """The issue's check: a trained 784×20 MNIST RBM, exact log Z over 2^20 hiddens."""
+    """The issue's check: a trained 784×20 MNIST RBM, exact log Z over 2^20 hiddens (≈ 13 s)."""
     _check_ais_on_mnist(*_mnist_rbm(monkeypatch, data_dir, 20, n_train=20000))
