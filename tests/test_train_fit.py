@@ -296,10 +296,9 @@ def test_validation_split_is_random_and_fixed():
 
     def run():
         net = _net()
-        tr = nt.Trainer(net, nt.SoftmaxCrossEntropy(), nt.optim.SGD(net.parameters(), lr=0.1),
-                        batch_size=50, seed=0)
-        h = tr.run(X, y, 1, validation_split=0.25)
-        seen.append(tr._n_train)
+        h = nt.fit(net, nt.SoftmaxCrossEntropy(), nt.optim.SGD(net.parameters(), lr=0.1), X, y,
+                   epochs=1, batch_size=50, seed=0, validation_split=0.25)
+        seen.append(h.trainer.batches.n)
         return h
     h1, h2 = run(), run()
     assert seen == [150, 150] and h1["val_loss"] == h2["val_loss"]

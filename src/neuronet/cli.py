@@ -158,7 +158,7 @@ def _callbacks(tcfg: dict, ckpt: Path, progress: bool, cfg: dict):
 
 
 def cmd_train(args) -> int:
-    from .train.trainer import evaluate, fit
+    from .train.supervised import evaluate, fit
     cfg = load_config(args.config)
     tcfg = dict(cfg["training"])
     if args.epochs is not None:
@@ -215,7 +215,7 @@ def cmd_evaluate(args) -> int:
     from .io import CheckpointError, load_checkpoint
     from .losses import LOSSES
     from .train.metrics import confusion_matrix
-    from .train.trainer import evaluate, predict
+    from .train.supervised import evaluate, predict
     try:
         ck = load_checkpoint(args.checkpoint)
     except (CheckpointError, FileNotFoundError) as e:
@@ -280,7 +280,7 @@ def cmd_demo(args) -> int:
     from .models.mlp import MLP
     from .optim import Adam
     from .train.callbacks import ProgressBar
-    from .train.trainer import evaluate, fit
+    from .train.supervised import evaluate, fit
     Xtr, ytr = D.load_digits("train")
     Xte, yte = D.load_digits("test")
     model = MLP([64, 128, 10], activation="relu", seed=args.seed)

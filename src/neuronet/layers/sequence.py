@@ -27,7 +27,7 @@ def _check_sequence(x, name):
 
 class TimeMajor(Module):
     """``(N, T, ...) → (T, N, ...)``: batch-major sequences (one object per row, as
-    :func:`~neuronet.train.trainer.fit` slices them) into the recurrent layers'
+    :func:`~neuronet.train.supervised.fit` slices them) into the recurrent layers'
     time-major layout. Backward swaps the axes back. The output is contiguous, so
     each step ``x_t`` is one block of memory."""
 

@@ -143,7 +143,7 @@ def train_xor_backprop(hidden: int = 4, epochs: int = 2000, lr: float = 0.5, see
     from ..losses import MSE
     from ..optim import SGD
     from ..train.callbacks import StopAtTarget
-    from ..train.trainer import fit
+    from ..train.supervised import fit
     from ..data.toy import logic_table
     X, y = logic_table("xor")
     net = Sequential(Dense(2, hidden, dtype=np.float64, seed=seed), Sigmoid(),

@@ -8,7 +8,6 @@ it needs across a resume.  Epochs are numbered from 1.
 """
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 
@@ -218,7 +217,10 @@ class ModelCheckpoint(Callback):
         self.saved.append(trainer.save_checkpoint(self._path(epoch), self.extra))
 
     def on_train_end(self, trainer):
-        # the final state too, so an interrupted periodic schedule can still resume from the end
+        # the final state too, so an interrupted periodic schedule can still resume from the end;
+        # never after a failure (divergence, Ctrl-C): that would overwrite the last good file
+        if getattr(trainer, "failed", None) is not None:
+            return
         if not self.save_best_only and trainer.epoch % self.every and trainer.epoch > 0:
             self.saved.append(trainer.save_checkpoint(self._path(trainer.epoch), self.extra))
 
@@ -242,9 +244,9 @@ class ProgressBar(Callback):
 
     def on_epoch_begin(self, trainer, epoch):
         from tqdm.auto import tqdm
-        n = getattr(trainer, "_n_train", None)
-        total = math.ceil(n / trainer.batch_size) if n else None
-        self._bar = tqdm(total=total, desc=f"epoch {epoch}", unit="batch", file=self.file,
+        total = getattr(trainer, "n_batches", None)
+        desc = f"{getattr(trainer, 'desc', 'epoch')} {epoch}/{getattr(trainer, 'epochs', '?')}"
+        self._bar = tqdm(total=total, desc=desc, unit="batch", file=self.file,
                          leave=self.leave, dynamic_ncols=True)
         self._t = 0.0
         self._shown = 0

@@ -30,7 +30,7 @@ from ..io import load_checkpoint, restore, save
 from ..module import Module
 from ..optim import clip_grad_norm as _clip
 from ..validation import check_int, check_positive
-from .trainer import TrainingDiverged
+from .history import TrainingDiverged
 
 __all__ = ["StreamHistory", "fit_stream", "evaluate_stream", "recurrent_layers", "stream_checkpoint_info"]
 

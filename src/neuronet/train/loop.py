@@ -1,0 +1,232 @@
+"""THE training loop: every model family trains on it (MISSION A7, B5, F3).
+
+One epoch visits every training object once, in a fresh seeded order::
+
+    for each mini-batch B (|B| = batch_size; |B| = 1 is the lecture's SG):
+        ∇ := step.compute(B)            the family's part: gradients into Parameter.grad,
+                                        a dict of metrics out ("loss" = L_B)
+        stop if L_B is NaN or ±inf      TrainingDiverged; this step's update is not applied
+        ∇ := ∇·θ/‖∇‖ if ‖∇‖ > θ         optional clipping (clip_grad_norm = θ)
+        w := optimizer(w, ∇)            any nt.optim rule
+        Q := (1 − λ) Q + λ L_B          running estimate (λ = smoothing), Q₀ = L_first
+
+A model family supplies only a :class:`Step`. The loop owns everything else:
+epochs, batch order, Q, the progress bar, validation, callbacks, history, timing,
+divergence and checkpoints that resume a run bit for bit (model, optimiser,
+every RNG, epoch, history, callback states and the step's own state, such as
+PCD persistent chains or a stream position).
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from ..io import restore, save
+from ..random import make_rng
+from ..validation import check_int, check_positive, check_probability
+from .batches import ArrayBatches, Batches
+from .callbacks import Callback, ProgressBar
+from .history import History, TrainingDiverged
+
+__all__ = ["Step", "Loop"]
+
+
+class Step:
+    """What a model family gives the loop (the RBM's CD-k step is the worked example
+    in docs/architecture.md).
+
+    ``model`` (a Module: what checkpoints save) and ``optimizer`` (an ``nt.optim``
+    optimiser over its parameters, or ``None`` for a step that updates in closed
+    form inside :meth:`compute`).
+    """
+    model = None
+    optimizer = None
+
+    def compute(self, batch) -> dict:
+        """One batch in (a tuple of arrays); ∂Q/∂θ written into ``Parameter.grad``;
+        a dict of metrics out, with ``"loss"`` (or only other metrics)."""
+        raise NotImplementedError
+
+    def evaluate(self, data) -> dict:
+        """Validation metrics on ``data`` (keys without the ``val_`` prefix)."""
+        return {}
+
+    def on_train_begin(self, loop) -> None:
+        """Called once, after a resume has restored every state."""
+
+    def on_epoch_begin(self, epoch: int) -> None:
+        """Per-epoch settings (a momentum switch, say); epochs count from 1."""
+
+    def state_dict(self) -> dict:
+        """The family's own state for an exact resume (arrays allowed)."""
+        return {}
+
+    def load_state_dict(self, state: dict) -> None:
+        pass
+
+
+class Loop:
+    """One training run of a :class:`Step`; callbacks receive it as ``trainer``.
+
+    Callbacks see ``model``, ``optimizer``, ``step``, ``epoch`` (completed epochs),
+    ``epochs``, ``q`` (running Q), ``history``, ``rng``, ``n_batches``, ``desc``,
+    ``stop_training`` (set True to stop after the epoch), ``failed`` (the exception
+    that ended the run, if any) and ``save_checkpoint(path)``.
+    """
+
+    def __init__(self, step: Step, *, epochs: int = 10, batch_size: int = 32, shuffle: bool = True,
+                 seed=None, rng=None, callbacks=None, progress: bool = False, validation=None,
+                 resume_from=None, smoothing: float = 0.05, clip_grad_norm=None,
+                 record_q: bool = False, desc: str = "epoch"):
+        if not isinstance(step, Step):
+            raise TypeError(f"step must be a neuronet.train.Step, got {type(step).__name__}")
+        self.step = step
+        self.epochs = check_int(epochs, "epochs", minimum=1)
+        self.batch_size = check_int(batch_size, "batch_size", minimum=1)
+        self.shuffle = bool(shuffle)
+        self.rng = make_rng(rng, seed)
+        self.callbacks = _check_callbacks(callbacks)
+        if progress and not any(isinstance(c, ProgressBar) for c in self.callbacks):
+            self.callbacks.append(ProgressBar())
+        self.validation = validation
+        self.resume_from = resume_from
+        self.smoothing = check_probability(smoothing, "smoothing", closed_right=True)
+        if self.smoothing == 0:
+            raise ValueError("smoothing λ must be in (0, 1], got 0")
+        self.clip_grad_norm = None if clip_grad_norm is None else check_positive(
+            clip_grad_norm, "clip_grad_norm")
+        self.record_q = bool(record_q)
+        self.desc = str(desc)
+        self.history = History()
+        self.epoch, self.q, self.stop_training, self.failed = 0, None, False, None
+        self.batches, self.n_batches = None, None
+
+    @property
+    def model(self):
+        return self.step.model
+
+    @property
+    def optimizer(self):
+        return self.step.optimizer
+
+    # ---------------------------------------------------------- checkpoints
+    def state(self) -> dict:
+        """Everything besides model, optimiser and loop RNG that an exact resume needs."""
+        return {"epoch": self.epoch, "q": self.q, "lr": getattr(self.optimizer, "lr", None),
+                "history": self.history.records, "q_trace": list(self.history.q_trace),
+                "callbacks": [c.state_dict() for c in self.callbacks],
+                "step": self.step.state_dict(),
+                "batches": self.batches.state_dict() if self.batches is not None else {}}
+
+    def save_checkpoint(self, path, extra: dict | None = None):
+        """Atomically write model, optimiser, RNG, epoch, history and step state to ``path``."""
+        meta = {"trainer": self.state()}
+        if extra:
+            meta.update(extra)
+        return save(path, self.model, self.optimizer, epoch=self.epoch, rng=self.rng, extra=meta)
+
+    def load_checkpoint(self, path):
+        """Restore a checkpoint written by :meth:`save_checkpoint` into this run."""
+        ck = restore(path, self.model, self.optimizer)
+        if ck.rng_state is not None:
+            ck.restore_rng(self.rng)
+        st = (ck.extra or {}).get("trainer", {})
+        self.epoch = int(ck.epoch or st.get("epoch", 0))
+        self.q = st.get("q")
+        if st.get("lr") is not None and hasattr(self.optimizer, "lr"):
+            self.optimizer.lr = st["lr"]
+        self.history = History(list(st.get("history", [])), list(st.get("q_trace", [])))
+        for c, s in zip(self.callbacks, st.get("callbacks", [])):
+            c.load_state_dict(s)
+        self.step.load_state_dict(st.get("step") or {})
+        if self.batches is not None:
+            self.batches.load_state_dict(st.get("batches") or {})
+        return ck
+
+    # ---------------------------------------------------------------- run
+    def run(self, *data) -> History:
+        """Train on ``data``: arrays with one row per object (``X`` or ``X, y``), or a
+        single :class:`~neuronet.train.batches.Batches`. Trains up to ``epochs``."""
+        if len(data) == 1 and isinstance(data[0], Batches):
+            self.batches = data[0]
+        else:
+            self.batches = ArrayBatches(data, self.batch_size, self.shuffle)
+        self.n_batches = len(self.batches)
+        if self.resume_from is not None:
+            self.load_checkpoint(self.resume_from)
+        self.stop_training, self.failed = False, None
+        self.step.on_train_begin(self)
+        for c in self.callbacks:
+            c.on_train_begin(self)
+        try:
+            while self.epoch < self.epochs and not self.stop_training:
+                self._run_epoch()
+        except BaseException as exc:  # KeyboardInterrupt too: callbacks must not save it as good
+            self.failed = exc
+            raise
+        finally:
+            for c in self.callbacks:
+                c.on_train_end(self)
+        return self.history
+
+    def _run_epoch(self):
+        epoch = self.epoch + 1
+        self.step.on_epoch_begin(epoch)
+        for c in self.callbacks:
+            c.on_epoch_begin(self, epoch)
+        # only callbacks that override on_batch_end are called per batch (speed)
+        batch_cbs = [c for c in self.callbacks if type(c).on_batch_end is not Callback.on_batch_end]
+        sums, count = {}, 0
+        t0 = time.perf_counter()
+        for b, batch in enumerate(self.batches.epoch(self.rng), start=1):
+            metrics = self._update(batch, epoch, b)
+            m = self.batches.size(batch)
+            count += m
+            for k, v in metrics.items():
+                sums[k] = sums.get(k, 0.0) + float(v) * m
+            for c in batch_cbs:
+                c.on_batch_end(self, b, metrics.get("loss"))
+        rec = {"epoch": epoch}
+        rec.update({k: v / max(count, 1) for k, v in sums.items()})
+        rec.update({"q": self.q, "lr": getattr(self.optimizer, "lr", None),
+                    "time": time.perf_counter() - t0})
+        if self.validation is not None:
+            rec.update({"val_" + k: v for k, v in self.step.evaluate(self.validation).items()})
+        self.epoch = epoch
+        self.history.records.append(rec)
+        for c in self.callbacks:
+            c.on_epoch_end(self, epoch, rec)
+
+    def _update(self, batch, epoch: int, b: int) -> dict:
+        opt = self.optimizer
+        if opt is not None:
+            opt.zero_grad()
+        metrics = self.step.compute(batch)
+        L = metrics.get("loss")
+        if L is not None:
+            L = float(L)
+            if not math.isfinite(L):
+                raise TrainingDiverged(epoch, b, L, getattr(opt, "lr", None))
+            self.q = L if self.q is None else (1.0 - self.smoothing) * self.q + self.smoothing * L
+            if self.record_q:
+                self.history.q_trace.append(self.q)
+        if opt is not None:
+            if self.clip_grad_norm:
+                from ..optim import clip_grad_norm
+                clip_grad_norm(opt.params, self.clip_grad_norm)
+            opt.step()
+        return metrics
+
+
+def _check_callbacks(callbacks) -> list:
+    if callbacks is None:
+        return []
+    if isinstance(callbacks, Callback) or not isinstance(callbacks, (list, tuple)):
+        raise TypeError(f"callbacks must be a list of neuronet.train.Callback objects, "
+                        f"got {type(callbacks).__name__}")
+    for c in callbacks:
+        if not isinstance(c, Callback):
+            raise TypeError(f"callbacks must be neuronet.train.Callback objects, got {type(c).__name__}")
+    return list(callbacks)
