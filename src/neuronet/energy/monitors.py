@@ -85,6 +85,11 @@ def classify_by_free_energy(rbm, X, n_classes: int, return_scores: bool = False)
 
 
 # ---------------------------------------------------------------- enumeration
+def _is_dbm(model) -> bool:
+    from .dbm import DBM  # here, not at the top: dbm_exact imports this module
+    return isinstance(model, DBM)
+
+
 def _params64(rbm):
     return (rbm.W.data.astype(np.float64), rbm.a.data.astype(np.float64),
             rbm.b.data.astype(np.float64))
@@ -136,12 +141,15 @@ def _gaussian_gaussian(rbm):
 
 
 def log_partition(rbm, max_states: int = _MAX_STATES) -> float:
-    """Exact ``log Z`` (float64).
+    """Exact ``log Z`` (float64) of an RBM or, by :mod:`.dbm_exact`, of a :class:`~neuronet.energy.DBM`.
 
     Enumerating hiddens: ``Z = Σ_h exp(−β_h(h) + hᵀb + A_v(a + Wh))``; visibles:
     ``Z = Σ_v e^{−F(v)}``; Gaussian–Gaussian: ``log Z = ½(n+m) log 2π − ½ log det P
     + ½ cᵀP⁻¹c`` with ``P = [[I, −W], [−Wᵀ, I]]``, ``c = [a; b]``.
     """
+    if _is_dbm(rbm):
+        from .dbm_exact import log_partition as dbm_log_partition
+        return dbm_log_partition(rbm, max_states)
     if rbm.visible.name == "gaussian" and rbm.hidden.name == "gaussian":
         P, c, logdet = _gaussian_gaussian(rbm)
         return float(0.5 * len(c) * math.log(2 * math.pi) - 0.5 * logdet + 0.5 * c @ np.linalg.solve(P, c))
@@ -149,11 +157,17 @@ def log_partition(rbm, max_states: int = _MAX_STATES) -> float:
     W, a, b = _params64(rbm)
     units, n = (rbm.hidden, rbm.n_hidden) if layer == "hidden" else (rbm.visible, rbm.n_visible)
     width = rbm.n_visible if layer == "hidden" else rbm.n_hidden
+    return running_logsumexp(_log_unnormalised(rbm, layer, S, W, a, b)
+                             for S in _chunks(units, n, n_states, width))
+
+
+def running_logsumexp(chunks) -> float:
+    """``log Σ exp(x)`` over all entries of the arrays ``chunks`` (an iterable), one chunk at a
+    time, without overflow: an enumeration never holds all its states at once."""
     top, acc = -np.inf, 0.0
-    for S in _chunks(units, n, n_states, width):
-        lu = _log_unnormalised(rbm, layer, S, W, a, b)
-        m = lu.max()
-        if m > top:  # running log-sum-exp
+    for lu in chunks:
+        m = float(np.max(lu))
+        if m > top:
             acc *= math.exp(top - m) if np.isfinite(top) else 0.0
             top = m
         acc += float(np.exp(lu - top).sum())
@@ -161,7 +175,11 @@ def log_partition(rbm, max_states: int = _MAX_STATES) -> float:
 
 
 def exact_log_likelihood(rbm, X, log_z: float | None = None, max_states: int = _MAX_STATES) -> float:
-    """Mean exact log-likelihood ``mean_n(−F(x_n)) − log Z`` (nats per case)."""
+    """Mean exact log-likelihood ``mean_n(−F(x_n)) − log Z`` (nats per case); for a DBM
+    ``mean_n log Σ_h e^{−E(x_n, h)} − log Z`` (:mod:`.dbm_exact`)."""
+    if _is_dbm(rbm):
+        from .dbm_exact import exact_log_likelihood as dbm_exact_log_likelihood
+        return dbm_exact_log_likelihood(rbm, X, log_z, max_states)
     X = rbm._check_data(X)
     if log_z is None:
         log_z = log_partition(rbm, max_states)

@@ -47,6 +47,12 @@ def _softplus(x):
     return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
 
+def _xlogx(q):
+    """``q log q`` with ``0 log 0 = 0``."""
+    xp = get_array_module(q)
+    return q * xp.log(xp.where(q > 0, q, 1))
+
+
 def _store(value, out):
     if out is None:
         return value
@@ -78,6 +84,11 @@ class Units:
     def log_partition(self, x):
         """``Σ_i log Σ_s exp(s·x_i − β(s))`` for each row of ``x``: shape ``(N,)``."""
         raise NotImplementedError
+
+    def entropy(self, mean):
+        """``H(Q) = −Σ_s Q(s) log Q(s)`` of the factorial distribution with this ``mean``, per row
+        (the entropy term of a mean-field bound)."""
+        raise NotImplementedError(f"{self.name} units have no entropy here")
 
     def check(self, x, name: str = "data") -> None:
         """Raise ``ValueError`` when ``x`` holds values these units cannot take."""
@@ -133,6 +144,10 @@ class BernoulliUnits(Units):
 
     def log_partition(self, x):
         return _softplus(x).sum(axis=1)
+
+    def entropy(self, mean):
+        """``−Σ_i [q_i log q_i + (1 − q_i) log(1 − q_i)]`` (``0 log 0 = 0``)."""
+        return -(_xlogx(mean) + _xlogx(1 - mean)).sum(axis=1)
 
     def check(self, x, name="data"):
         xp = get_array_module(x)
@@ -284,6 +299,10 @@ class SoftmaxUnits(Units):
         g = self._groups(x)
         m = g.max(axis=2, keepdims=True)
         return (m[..., 0] + xp.log(xp.exp(g - m).sum(axis=2))).sum(axis=1)
+
+    def entropy(self, mean):
+        """``−Σ_k q_k log q_k`` summed over the groups (``0 log 0 = 0``)."""
+        return -_xlogx(mean).sum(axis=1)
 
     def check(self, x, name="data"):
         xp = get_array_module(x)
