@@ -12,12 +12,12 @@ import numpy as np
 
 from .backend import get_array_module, get_default_dtype
 from .layers.activations import sigmoid
+from .registry import REGISTRIES, Registered
 from .validation import as_float_array, check_ndim
 
 __all__ = ["Loss", "MSE", "SoftmaxCrossEntropy", "BinaryCrossEntropy", "MarginLoss", "LOSSES"]
 
 #: every Loss subclass by class name (for configs and saved training state).
-LOSSES: dict[str, type] = {}
 
 
 def _float(x, name, like=None):
@@ -31,12 +31,8 @@ def _float(x, name, like=None):
     return as_float_array(x, dtype, name)
 
 
-class Loss:
+class Loss(Registered, kind="loss"):
     """Base class: subclasses define ``forward``, ``backward``, ``backward_curvature``."""
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        LOSSES[cls.__name__] = cls
 
     def forward(self, output, target) -> float:
         raise NotImplementedError
@@ -54,12 +50,9 @@ class Loss:
         if getattr(self, "_n", None) is None:
             raise RuntimeError(f"{type(self).__name__}.{what} called before forward()")
 
-    def spec(self) -> dict:
-        """``{"type": class name, "args": constructor arguments}`` (JSON-friendly)."""
-        return {"type": type(self).__name__, "args": dict(getattr(self, "_args", {}))}
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in getattr(self, "_args", {}).items())
+        args = ", ".join(f"{k}={v!r}" for k, v in self.spec()["args"].items())
         return f"{type(self).__name__}({args})"
 
 
@@ -189,7 +182,6 @@ class BinaryCrossEntropy(Loss):
 
     def __init__(self, from_logits: bool = False):
         self.from_logits = bool(from_logits)
-        self._args = {"from_logits": self.from_logits}
 
     def forward(self, output, target) -> float:
         name = "BinaryCrossEntropy " + ("logits" if self.from_logits else "probabilities")
@@ -254,7 +246,6 @@ class MarginLoss(Loss):
         if kind not in self.KINDS:
             raise ValueError(f"MarginLoss kind must be one of {self.KINDS}, got {kind!r}")
         self.kind = kind
-        self._args = {"kind": kind}
 
     def forward(self, output, target) -> float:
         a = _float(output, "MarginLoss scores")
@@ -317,3 +308,7 @@ class MarginLoss(Loss):
     def backward_curvature(self):
         self._cached("backward_curvature")
         return self._d2l() / self._n
+
+
+#: every Loss subclass by class name (what a config or a saved spec may name).
+LOSSES = REGISTRIES["loss"]

@@ -15,16 +15,13 @@ loading it can only build known classes, never run code.
 """
 from __future__ import annotations
 
-import functools
-import inspect
 from collections import OrderedDict
 
 import numpy as np
 
 from .backend import asnumpy, get_array_module, to_device
+from .registry import REGISTRIES, Registered
 
-#: every Module subclass by class name; the only classes a saved spec can build.
-MODULES: dict[str, type] = {}
 
 
 class Parameter:
@@ -100,33 +97,7 @@ class Parameter:
         return f"Parameter(name={self.name!r}, shape={tuple(self.shape)}, dtype={self.data.dtype})"
 
 
-def _capture_init(init):
-    """Wrap ``__init__`` to record the outermost call's arguments as the module spec."""
-    sig = inspect.signature(init)
-
-    @functools.wraps(init)
-    def wrapper(self, *args, **kwargs):
-        outer = "_spec_args" not in self.__dict__
-        if outer:
-            bound = sig.bind(self, *args, **kwargs)
-            params = list(bound.arguments.items())[1:]
-            spec_args = OrderedDict()
-            for pname, value in params:
-                kind = sig.parameters[pname].kind
-                if kind is inspect.Parameter.VAR_POSITIONAL:
-                    spec_args["*" + pname] = list(value)
-                elif kind is inspect.Parameter.VAR_KEYWORD:
-                    spec_args.update(value)
-                else:
-                    spec_args[pname] = value
-            self.__dict__["_spec_args"] = spec_args
-        init(self, *args, **kwargs)
-
-    wrapper._neuronet_captures = True
-    return wrapper
-
-
-class Module:
+class Module(Registered, kind="module"):
     """Base class of layers, containers and models.
 
     Subclasses assign :class:`Parameter` and ``Module`` attributes in
@@ -136,12 +107,6 @@ class Module:
     """
 
     training: bool = True
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if "__init__" in cls.__dict__ and not getattr(cls.__init__, "_neuronet_captures", False):
-            cls.__init__ = _capture_init(cls.__dict__["__init__"])
-        MODULES[cls.__name__] = cls
 
     # ----------------------------------------------------------------- passes
     def forward(self, x):
@@ -265,10 +230,6 @@ class Module:
         """Hook for modules that keep non-parameter buffers (none by default)."""
 
     # ------------------------------------------------------------- spec
-    def spec(self) -> dict:
-        """``{"type": class name, "args": constructor arguments}``, sub-modules nested."""
-        return {"type": type(self).__name__, "args": dict(self.__dict__.get("_spec_args", {}))}
-
     def extra_repr(self) -> str:
         args = self.__dict__.get("_spec_args", {})
         parts = []
@@ -290,3 +251,7 @@ class Module:
             sub = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {sub}")
         return "\n".join(lines) + "\n)"
+
+
+#: every Module subclass by class name; the only classes a saved spec can build.
+MODULES = REGISTRIES["module"]

@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 
 from ..backend import get_array_module
+from ..registry import REGISTRIES, Registry
 from .annealing import sample_bernoulli, sigmoid
 
 __all__ = ["Units", "BernoulliUnits", "GaussianUnits", "PoissonUnits", "SoftmaxUnits",
@@ -413,8 +414,11 @@ def _log_factorial(s):
     return xp.asarray(table[inverse.reshape(s.shape)])
 
 
-_BY_NAME = {"bernoulli": BernoulliUnits, "binary": BernoulliUnits, "gaussian": GaussianUnits,
-            "poisson": PoissonUnits}
+#: unit types by the name an RBM's ``visible=``/``hidden=`` or a saved spec gives
+UNITS = REGISTRIES.setdefault("units", Registry("unit type"))
+for _name, _cls in (("bernoulli", BernoulliUnits), ("binary", BernoulliUnits),
+                    ("gaussian", GaussianUnits), ("poisson", PoissonUnits)):
+    UNITS.add(_name, _cls)
 
 
 def make_units(spec) -> Units:
@@ -438,7 +442,7 @@ def make_units(spec) -> Units:
         if not k.isdigit():
             raise ValueError(f"softmax units are given as 'softmax:K' with the group size K, got {spec!r}")
         return SoftmaxUnits(int(k))
-    if key not in _BY_NAME:
+    if key not in UNITS:
         raise ValueError(f"unknown unit type {spec!r}; expected one of 'bernoulli', 'gaussian', "
                          f"'poisson', 'softmax:K'")
-    return _BY_NAME[key]()
+    return UNITS[key]()

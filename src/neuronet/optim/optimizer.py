@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ..backend import asnumpy, get_array_module
 from ..module import Module, Parameter
+from ..registry import REGISTRIES, Registered
 from ..validation import check_positive
 
 __all__ = ["Optimizer", "OPTIMIZERS"]
@@ -31,7 +32,6 @@ def axpy(a: float, x, y) -> None:
 
 
 #: every optimiser class by name (for configs and checkpoints).
-OPTIMIZERS: dict[str, type] = {}
 
 
 def _param_list(params) -> list[Parameter]:
@@ -52,7 +52,7 @@ def _param_list(params) -> list[Parameter]:
     return params
 
 
-class Optimizer:
+class Optimizer(Registered, kind="optimizer"):
     """Base of every update rule.
 
     ``Optimizer(params, lr, weight_decay=0., l1=0.)``: ``params`` is a list of
@@ -64,10 +64,6 @@ class Optimizer:
 
     #: names of the scalar hyper-parameters saved by ``state_dict``.
     hyper_names: tuple[str, ...] = ("lr", "weight_decay", "l1")
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        OPTIMIZERS[cls.__name__] = cls
 
     def __init__(self, params, lr: float, weight_decay: float = 0.0, l1: float = 0.0):
         self.params = _param_list(params)
@@ -160,3 +156,7 @@ class Optimizer:
     def __repr__(self):
         args = ", ".join(f"{k}={v}" for k, v in self.hyperparameters().items())
         return f"{type(self).__name__}({len(self.params)} parameters, {args})"
+
+
+#: every Optimizer subclass by class name (what a config may name).
+OPTIMIZERS = REGISTRIES["optimizer"]

@@ -13,14 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
+from ..registry import REGISTRIES, Registered
 from ..validation import check_int, check_positive
 
-__all__ = ["Callback", "EarlyStopping", "StopAtTarget", "LRSchedule", "StepLR", "ExponentialLR", "InverseTimeLR",
+__all__ = ["CALLBACKS", "Callback", "EarlyStopping", "StopAtTarget", "LRSchedule", "StepLR", "ExponentialLR", "InverseTimeLR",
            "ModelCheckpoint", "ProgressBar"]
 
 
-class Callback:
-    """Base class: every hook does nothing."""
+class Callback(Registered, kind="callback"):
+    """Base class: every hook does nothing. Subclasses are registered by class name
+    (a config's ``[training.schedule]`` or ``callbacks`` may name them)."""
 
     def on_train_begin(self, trainer):
         pass
@@ -277,3 +279,7 @@ class ProgressBar(Callback):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+
+#: every Callback subclass by class name (LR schedules among them).
+CALLBACKS = REGISTRIES["callback"]
