@@ -65,20 +65,59 @@ def test_train_resume_evaluate(tmp_path, capsys):
     assert "confusion matrix" in text
 
 
-def test_train_errors(tmp_path):
-    with pytest.raises(SystemExit, match="config file not found"):
-        main(["train", str(tmp_path / "none.toml")])
+def _fails(capsys, argv, *words):
+    """The command returns 2 and prints one line naming what was wrong, no traceback."""
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("neuronet: "), err
+    assert "Traceback" not in err
+    for w in words:
+        assert w in err, (w, err)
+
+
+def test_train_errors(tmp_path, capsys):
+    _fails(capsys, ["train", str(tmp_path / "none.toml")], "config file not found")
     bad = tmp_path / "bad.toml"
     bad.write_text('[data]\nname = "digits"\n[model]\ntype = "NoSuchNet"\n[optimizer]\ntype = "SGD"\n'
                    'lr = 0.1\n[training]\nepochs = 1\n')
-    with pytest.raises(SystemExit, match="unknown module class 'NoSuchNet'"):
-        main(["train", str(bad), "--out", str(tmp_path / "o"), "--no-progress"])
-    with pytest.raises(SystemExit, match="no checkpoint"):
-        main(["train", str(ROOT / "examples" / "digits_mlp.toml"), "--out", str(tmp_path / "x"),
-              "--resume"])
-    with pytest.raises(SystemExit, match="not a readable"):
-        (tmp_path / "j.npz").write_text("junk")
-        main(["evaluate", str(tmp_path / "j.npz")])
+    _fails(capsys, ["train", str(bad), "--out", str(tmp_path / "o"), "--no-progress"],
+           "[model]", "unknown module class 'NoSuchNet'")
+    _fails(capsys, ["train", str(ROOT / "examples" / "digits_mlp.toml"), "--out", str(tmp_path / "x"),
+                    "--resume"], "no checkpoint")
+    (tmp_path / "j.npz").write_text("junk")
+    _fails(capsys, ["evaluate", str(tmp_path / "j.npz")], "not a readable")
+
+
+GOOD = ('[data]\nname = "digits"\n[model]\ntype = "MLP"\nsizes = [64, 16, 10]\n'
+        '[optimizer]\ntype = "SGD"\nlr = 0.1\n[training]\nepochs = 1\n')
+
+
+@pytest.mark.parametrize("text, words", [
+    ("[data\nname = 1", ["not valid TOML"]),
+    (GOOD.replace('type = "SGD"', 'type = "Sgd"'), ["[optimizer]", "unknown optimizer 'Sgd'"]),
+    (GOOD.replace("epochs = 1", "epochs = 0"), ["[training] epochs", "must be >= 1, got 0"]),
+    (GOOD.replace("epochs = 1", 'epochs = "ten"'), ["[training] epochs", "expected int"]),
+    (GOOD.replace("epochs = 1", "epoch = 3"), ["[training] epoch", "unknown option"]),
+    (GOOD.replace("lr = 0.1", "lr = -1.0"), ["[optimizer]", "lr"]),
+    (GOOD.replace("[64, 16, 10]", "[784, 16, 10]"), ["[model]", "does not fit the data", "784"]),
+    (GOOD.replace('name = "digits"', 'name = "cifar"'), ["[data] name", "unknown data set 'cifar'"]),
+    (GOOD + "schedule = {type = \"Nope\"}\n", ["[training] schedule", "unknown callback 'Nope'"]),
+    (GOOD.replace("[training]\nepochs = 1\n", ""), ["[training]", "no [training] table"]),
+])
+def test_every_bad_config_is_one_line_and_status_2(tmp_path, capsys, text, words):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(text)
+    _fails(capsys, ["train", str(cfg), "--out", str(tmp_path / "o"), "--no-progress"], *words)
+
+
+def test_bad_config_from_the_shell_has_no_traceback(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(GOOD.replace("epochs = 1", "epochs = 0"))
+    r = subprocess.run([sys.executable, "-m", "neuronet.cli", "train", str(cfg), "--out",
+                        str(tmp_path / "o")], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip() == "neuronet: [training] epochs: must be >= 1, got 0"
 
 
 def test_data_commands(data_dir, tmp_path, monkeypatch, capsys):

@@ -1,17 +1,6 @@
 """The ``neuronet`` command: demo, train, evaluate, data.
 
-``neuronet train CONFIG.toml`` reads four tables::
-
-    [data]      name = "mnist" | "fashion-mnist" | "digits" | "flower" | "xor"
-                layout = "flat" (N, D) | "image" (N, 1, H, W); validation = "test" | 0.1
-    [model]     type = "MLP" (or any registered Module) and its constructor arguments,
-                or layers = [{type = "Dense", n_in = 784, n_out = 512}, {type = "ReLU"}, ...]
-    [loss]      type = "SoftmaxCrossEntropy" and its arguments
-    [optimizer] type = "Adam", lr = 1e-3, ...
-    [training]  epochs, batch_size, seed, smoothing, clip_grad_norm,
-                schedule = {type = "StepLR", step = 3, gamma = 0.5},
-                early_stopping = {monitor = "val_loss", patience = 3}
-
+``neuronet train CONFIG.toml`` reads a config (see :mod:`neuronet.config`)
 and writes ``checkpoint.npz`` (every epoch, atomic), ``model.npz`` (the final
 model), ``history.json``,
 ``curves.png`` and ``metrics.json`` into the output folder; ``--resume``
@@ -31,125 +20,18 @@ import numpy as np
 __all__ = ["main", "load_config", "build_model", "build_from_config", "load_data"]
 
 
-# ------------------------------------------------------------------ config
-def load_config(path) -> dict:
-    """Read a TOML file (``tomllib``, or ``tomli`` before Python 3.11)."""
-    try:
-        import tomllib
-    except ImportError:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
-    path = Path(path)
-    if not path.is_file():
-        raise SystemExit(f"neuronet: config file not found: {path}")
-    try:
-        with open(path, "rb") as f:
-            cfg = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise SystemExit(f"neuronet: {path} is not valid TOML: {e}") from None
-    for section in ("data", "model", "optimizer", "training"):
-        if section not in cfg:
-            raise SystemExit(f"neuronet: {path} has no [{section}] table")
-    return cfg
+from .config import (ConfigError, build_callbacks, build_from_config, build_model,  # noqa: F401
+                     check_model_fits_data, load_config, load_data, training_options)
 
 
-def _split_type(table: dict, what: str):
-    table = dict(table)
-    if "type" not in table:
-        raise SystemExit(f"neuronet: the {what} needs a 'type' (a class name)")
-    return table.pop("type"), table
-
-
-def build_model(cfg: dict):
-    """A Module from the [model] table: ``type`` + arguments, or a ``layers`` list."""
-    from .io import CheckpointError, build_module
-    from .layers.containers import Sequential
-    cfg = dict(cfg)
-    try:
-        if "layers" in cfg:
-            layers = []
-            for i, layer in enumerate(cfg["layers"]):
-                name, args = _split_type(layer, f"layer {i}")
-                layers.append(build_module({"type": name, "args": args}, f"[model] layer {i}"))
-            return Sequential(*layers)
-        name, args = _split_type(cfg, "[model] table")
-        return build_module({"type": name, "args": args}, "[model]")
-    except CheckpointError as e:
-        raise SystemExit(f"neuronet: {e}") from None
-
-
-def _build_registered(table: dict, registry: dict, what: str, *first):
-    name, args = _split_type(table, f"[{what}] table")
-    if name not in registry:
-        raise SystemExit(f"neuronet: unknown {what} {name!r}; known: {', '.join(sorted(registry))}")
-    try:
-        return registry[name](*first, **args)
-    except (TypeError, ValueError) as e:
-        raise SystemExit(f"neuronet: cannot build {what} {name}: {e}") from None
-
-
-def build_from_config(cfg: dict):
-    """``(model, loss, optimizer)`` from a config dict."""
-    from .losses import LOSSES
-    from .optim import OPTIMIZERS
-    model = build_model(cfg["model"])
-    loss = _build_registered(cfg.get("loss", {"type": "SoftmaxCrossEntropy"}), LOSSES, "loss")
-    opt = _build_registered(cfg["optimizer"], OPTIMIZERS, "optimizer", model.parameters())
-    return model, loss, opt
-
-
-def load_data(cfg: dict):
-    """``(X_train, y_train, X_test, y_test)`` as float32 arrays and integer labels."""
-    from . import data as D
-    name = str(cfg.get("name", "")).lower()
-    layout = cfg.get("layout", "flat")
-    if layout not in ("flat", "image"):
-        raise SystemExit(f"neuronet: [data] layout must be 'flat' or 'image', got {layout!r}")
-    if name in ("mnist", "fashion-mnist", "fashion_mnist"):
-        loader = D.load_mnist if name == "mnist" else D.load_fashion_mnist
-        try:
-            (xi, yi), (xt, yt) = loader("train"), loader("test")
-        except D.DataError as e:
-            raise SystemExit(f"neuronet: {e}") from None
-        xi, xt = D.to_float(xi), D.to_float(xt)
-    elif name == "digits":
-        (xi, yi), (xt, yt) = D.load_digits("train"), D.load_digits("test")
-        xi, xt = xi.reshape(-1, 8, 8), xt.reshape(-1, 8, 8)
-    elif name == "flower":
-        X, y = D.make_flower(int(cfg.get("n", 400)), noise=float(cfg.get("noise", 0.2)),
-                             seed=int(cfg.get("seed", 0)), dtype=np.float32)
-        perm = np.random.default_rng(int(cfg.get("seed", 0))).permutation(len(X))
-        X, y = X[perm], y[perm]
-        k = int(len(X) * 0.75)
-        return X[:k], y[:k], X[k:], y[k:]
-    elif name in ("xor", "and", "or"):
-        X, y = D.logic_table(name)
-        X = X.astype(np.float32)
-        return X, y, X, y
-    else:
-        raise SystemExit(f"neuronet: unknown data set {name!r}; known: mnist, fashion-mnist, "
-                         "digits, flower, xor, and, or")
-    if layout == "flat":
-        xi, xt = xi.reshape(len(xi), -1), xt.reshape(len(xt), -1)
-    else:
-        xi, xt = xi[:, None], xt[:, None]
-    if cfg.get("standardize"):
-        st = D.Standardizer().fit(xi)
-        xi, xt = st.transform(xi), st.transform(xt)
-    return xi, yi.astype(np.int64), xt, yt.astype(np.int64)
+class UsageError(ValueError):
+    """A command-line mistake that is not in a config (a missing checkpoint, say)."""
 
 
 # ------------------------------------------------------------------ commands
 def _callbacks(tcfg: dict, ckpt: Path, progress: bool, cfg: dict):
     from .train import callbacks as C
-    cbs = []
-    if "schedule" in tcfg:
-        name, args = _split_type(tcfg["schedule"], "[training] schedule")
-        registry = {"StepLR": C.StepLR, "ExponentialLR": C.ExponentialLR, "InverseTimeLR": C.InverseTimeLR}
-        if name not in registry:
-            raise SystemExit(f"neuronet: unknown schedule {name!r}; known: {', '.join(registry)}")
-        cbs.append(registry[name](**args))
-    if "early_stopping" in tcfg:
-        cbs.append(C.EarlyStopping(**tcfg["early_stopping"]))
+    cbs = build_callbacks(tcfg)
     # every checkpoint carries the config, so `neuronet evaluate` knows the data
     cbs.append(C.ModelCheckpoint(ckpt, every=int(tcfg.get("checkpoint_every", 1)), extra={"config": cfg}))
     if progress:
@@ -160,18 +42,20 @@ def _callbacks(tcfg: dict, ckpt: Path, progress: bool, cfg: dict):
 def cmd_train(args) -> int:
     from .train.supervised import evaluate, fit
     cfg = load_config(args.config)
-    tcfg = dict(cfg["training"])
+    tcfg = training_options(cfg)
     if args.epochs is not None:
         tcfg["epochs"] = args.epochs
+        training_options({"training": tcfg})
     out = Path(args.out or Path("runs") / Path(args.config).stem)
     out.mkdir(parents=True, exist_ok=True)
     ckpt = out / "checkpoint.npz"
     if args.resume and not ckpt.is_file():
-        raise SystemExit(f"neuronet: --resume: no checkpoint at {ckpt}")
+        raise UsageError(f"--resume: no checkpoint at {ckpt}")
     t0 = time.perf_counter()
     Xtr, ytr, Xte, yte = load_data(cfg["data"])
     t_data = time.perf_counter() - t0
     model, loss, opt = build_from_config(cfg)
+    check_model_fits_data(model, Xtr)
     val = cfg["data"].get("validation", "test")
     kw = {}
     if val == "test":
@@ -213,22 +97,21 @@ def cmd_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .io import CheckpointError, load_checkpoint
-    from .losses import LOSSES
+    from .config import _build
     from .train.metrics import confusion_matrix
     from .train.supervised import evaluate, predict
     try:
         ck = load_checkpoint(args.checkpoint)
     except (CheckpointError, FileNotFoundError) as e:
-        raise SystemExit(f"neuronet: {e}") from None
+        raise UsageError(str(e)) from None
     cfg = (ck.extra or {}).get("config")
     if args.data:
         cfg = dict(cfg or {}, data=dict((cfg or {}).get("data", {}), name=args.data))
     if not cfg or "data" not in cfg:
-        raise SystemExit(f"neuronet: {args.checkpoint} does not say which data it was trained on; "
+        raise UsageError(f"{args.checkpoint} does not say which data it was trained on; "
                          "give --data NAME")
     _, _, Xte, yte = load_data(cfg["data"])
-    name, largs = _split_type(cfg.get("loss", {"type": "SoftmaxCrossEntropy"}), "[loss]")
-    loss = LOSSES[name](**largs)
+    loss = _build("loss", cfg.get("loss", {"type": "SoftmaxCrossEntropy"}), "[loss]")
     res = evaluate(ck.model, loss, Xte, yte)
     print(f"{args.checkpoint}: epoch {ck.epoch}, {len(Xte)} test objects of {cfg['data']['name']}")
     print(f"test loss {res['loss']:.4f}" + (f", test accuracy {100 * res['accuracy']:.2f} %, "
@@ -360,9 +243,16 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Entry point of the ``neuronet`` command; returns the exit status."""
+    """Entry point of the ``neuronet`` command; returns the exit status.
+
+    A bad config or argument prints one line naming it and returns 2 (no traceback).
+    """
     args = make_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (ConfigError, UsageError) as e:
+        print(f"neuronet: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":  # pragma: no cover
