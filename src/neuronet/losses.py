@@ -43,6 +43,35 @@ class Loss(Registered, kind="loss"):
     def backward_curvature(self):
         raise NotImplementedError(f"{type(self).__name__} has no curvature pass")
 
+    # ------------------------------------------------------ targets and predictions
+    def task(self, target) -> str:
+        """``"classification"`` if outputs are read as classes for these targets, else
+        ``"regression"``; for a generic loss, 1-D integer targets mean classes."""
+        kind = getattr(target, "dtype", np.asarray(target).dtype).kind
+        return "classification" if kind in "iub" and np.ndim(target) == 1 else "regression"
+
+    def prepare_targets(self, target, n: int, name: str = "y"):
+        """``target`` checked once before training: numeric, one per object, finite;
+        integer labels stay integers (int64), anything else is float."""
+        xp = get_array_module(target) if hasattr(target, "dtype") else np
+        y = target if hasattr(target, "dtype") else np.asarray(target)
+        if y.dtype.kind not in "fiub":
+            raise TypeError(f"{name} must be numeric, got dtype {y.dtype}")
+        if y.ndim == 0:
+            raise ValueError(f"{name} must hold one target per object, got a scalar")
+        if len(y) != n:
+            raise ValueError(f"X and {name} must have the same number of samples, "
+                             f"got X: {n}, {name}: {len(y)}")
+        if y.dtype.kind == "f" and not bool(xp.isfinite(y).all()):
+            raise ValueError(f"{name} contains NaN or infinity")
+        return y.astype(np.int64) if y.dtype.kind in "ub" else y
+
+    def predict(self, output):
+        """Class labels from outputs as this loss reads them: ``argmax`` over classes,
+        or ``[a > ½]`` for one output column."""
+        from .train.metrics import predict_classes
+        return predict_classes(output)
+
     def __call__(self, output, target) -> float:
         return self.forward(output, target)
 
@@ -151,6 +180,24 @@ class SoftmaxCrossEntropy(Loss):
             raise ValueError("SoftmaxCrossEntropy target rows must be probabilities in [0, 1]")
         return t
 
+    def task(self, target) -> str:
+        return "classification"
+
+    def prepare_targets(self, target, n: int, name: str = "y"):
+        """Class indices (integers ≥ 0; integral floats are converted) or one-hot rows."""
+        y = super().prepare_targets(target, n, name)
+        if y.ndim == 1:
+            xp = get_array_module(y)
+            if y.dtype.kind == "f":
+                if not bool(xp.all(y == xp.round(y))):
+                    bad = y[y != xp.round(y)][:3]
+                    raise ValueError(f"{name} holds class labels for SoftmaxCrossEntropy; they must "
+                                     f"be integers, got non-integer values such as {bad.tolist()}")
+                y = y.astype(np.int64)
+            if len(y) and int(y.min()) < 0:
+                raise ValueError(f"class labels in {name} must be >= 0, got {int(y.min())}")
+        return y
+
     def backward(self):
         self._cached("backward")
         # (y − t)/N assumes rows of t sum to one; the general form keeps soft targets exact.
@@ -182,6 +229,14 @@ class BinaryCrossEntropy(Loss):
 
     def __init__(self, from_logits: bool = False):
         self.from_logits = bool(from_logits)
+
+    def task(self, target) -> str:
+        return "classification"
+
+    def predict(self, output):
+        """``[σ(a) > ½]``, i.e. ``[a > 0]`` for logits."""
+        from .train.metrics import predict_classes
+        return predict_classes(output, threshold=0.0 if self.from_logits else 0.5)
 
     def forward(self, output, target) -> float:
         name = "BinaryCrossEntropy " + ("logits" if self.from_logits else "probabilities")
@@ -246,6 +301,14 @@ class MarginLoss(Loss):
         if kind not in self.KINDS:
             raise ValueError(f"MarginLoss kind must be one of {self.KINDS}, got {kind!r}")
         self.kind = kind
+
+    def task(self, target) -> str:
+        return "classification"
+
+    def predict(self, output):
+        """``sign(a)`` as labels in {−1, +1}."""
+        from .backend import asnumpy
+        return np.where(asnumpy(output).reshape(len(output), -1)[:, 0] > 0, 1, -1)
 
     def forward(self, output, target) -> float:
         a = _float(output, "MarginLoss scores")

@@ -31,43 +31,12 @@ def _model_dtype(model):
         get_array_module(params[0].data) if params else np
 
 
-_CLASSIFICATION_LOSSES = {"SoftmaxCrossEntropy", "BinaryCrossEntropy", "MarginLoss"}
-
-
-def _task(loss, y) -> str:
-    name = type(loss).__name__
-    if name in _CLASSIFICATION_LOSSES:
-        return "classification"
-    if y.dtype.kind in "iub" and y.ndim == 1:  # MSE on class labels (one-hot regression)
-        return "classification"
-    return "regression"
-
-
 def _prepare_targets(loss, y, n, name="y"):
-    """Targets as an array: integer labels stay integers, everything else float."""
-    y = np.asarray(y) if not hasattr(y, "dtype") else y
-    if y.dtype.kind not in "fiub":
-        raise TypeError(f"{name} must be numeric, got dtype {y.dtype}")
-    if y.ndim == 0:
-        raise ValueError(f"{name} must hold one target per object, got a scalar")
-    if len(y) != n:
-        raise ValueError(f"X and {name} must have the same number of samples, "
-                         f"got X: {n}, {name}: {len(y)}")
-    if y.dtype.kind == "f" and not bool(np.isfinite(asnumpy(y)).all()):
-        raise ValueError(f"{name} contains NaN or infinity")
-    if type(loss).__name__ == "SoftmaxCrossEntropy" and y.ndim == 1:
-        yn = asnumpy(y)
-        if yn.dtype.kind == "f":
-            if not np.array_equal(yn, np.round(yn)):
-                bad = yn[yn != np.round(yn)][:3]
-                raise ValueError(f"{name} holds class labels for SoftmaxCrossEntropy; they must be "
-                                 f"integers, got non-integer values such as {bad.tolist()}")
-            y = y.astype(np.int64)
-        if len(yn) and yn.min() < 0:
-            raise ValueError(f"class labels in {name} must be >= 0, got {yn.min()}")
-    if y.dtype.kind in "ub":
-        y = y.astype(np.int64)
-    return y
+    """Targets as the loss reads them (the loss owns its target handling)."""
+    if not hasattr(loss, "prepare_targets"):
+        raise TypeError(f"loss must be a neuronet Loss (with prepare_targets, task, predict), "
+                        f"got {type(loss).__name__}")
+    return loss.prepare_targets(y, n, name)
 
 
 def _prepare_inputs(X, dtype, xp, name="X"):
@@ -81,18 +50,6 @@ def _prepare_inputs(X, dtype, xp, name="X"):
     if not bool(get_array_module(X).isfinite(X).all()):
         raise ValueError(f"{name} contains NaN or infinity")
     return xp.ascontiguousarray(xp.asarray(X))
-
-
-def _predict_fn(loss, task):
-    """Outputs -> class labels, matching how the loss reads its outputs."""
-    if task != "classification":
-        return None
-    name = type(loss).__name__
-    if name == "MarginLoss":
-        return lambda out: np.where(asnumpy(out).reshape(len(out), -1)[:, 0] > 0, 1, -1)
-    if name == "BinaryCrossEntropy" and getattr(loss, "from_logits", False):
-        return lambda out: predict_classes(out, threshold=0.0)
-    return predict_classes
 
 
 def predict(model: Module, X, batch_size: int = 1024):
@@ -113,7 +70,7 @@ def evaluate(model: Module, loss, X, y, metrics=("accuracy",), batch_size: int =
     dtype, xp = _model_dtype(model)
     X = _prepare_inputs(X, dtype, xp)
     y = _prepare_targets(loss, y, len(X))
-    return _evaluate(model, loss, X, y, list(metrics or []), _predict_fn(loss, _task(loss, y)),
+    return _evaluate(model, loss, X, y, list(metrics or []), loss.predict if loss.task(y) == "classification" else None,
                      batch_size)
 
 
@@ -208,13 +165,13 @@ def _prepare(model, loss, X, y, validation, validation_split, split_seed, metric
             raise TypeError("validation must be a pair (X_val, y_val)")
         Xv = _prepare_inputs(validation[0], dtype, xp, "X_val")
         validation = (Xv, _prepare_targets(loss, validation[1], len(Xv), "y_val"))
-    task = _task(loss, y)
+    task = loss.task(y)
     metrics = (["accuracy"] if task == "classification" else []) if metrics == "auto" \
         else list(metrics or [])
     for m in metrics:
         if m not in METRICS:
             raise ValueError(f"unknown metric {m!r}; known: {sorted(METRICS)}")
-    return X, xp.asarray(y), validation, metrics, _predict_fn(loss, task)
+    return X, xp.asarray(y), validation, metrics, loss.predict if task == "classification" else None
 
 
 def fit(model, loss, optimizer, X, y, epochs=10, batch_size=32, validation=None,
