@@ -77,7 +77,7 @@ def test_failed_download_leaves_nothing(tmp_path, monkeypatch):
     monkeypatch.setenv("NEURONET_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     ds = D.DATASETS["mnist"]
-    monkeypatch.setitem(D.DATASETS, "mnist", D.mnist.DataSet(
+    monkeypatch.setitem(D.DATASETS, "mnist", D.DataSet(
         ds.name, ds.home, ("http://127.0.0.1:9/",), ds.files))
     with pytest.raises(D.DataError, match="Download failed") as e:
         D.load_mnist("test", download=True)
@@ -89,7 +89,7 @@ def test_failed_download_leaves_nothing(tmp_path, monkeypatch):
 
 def test_download_verifies_checksum_and_renames(tmp_path, monkeypatch, data_dir):
     """A mirror serving a wrong file is rejected; a right one lands under its final name."""
-    import neuronet.data.mnist as M
+    import neuronet.data.download as M
     good = (data_dir / "mnist" / "t10k-labels-idx1-ubyte.gz").read_bytes()
 
     class Resp:
@@ -114,11 +114,11 @@ def test_download_verifies_checksum_and_renames(tmp_path, monkeypatch, data_dir)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     ds = D.DATASETS["mnist"]
     f = ds.files["test"][1]
-    bad_ds = M.DataSet(ds.name, ds.home, ("http://bad/",), ds.files)
+    bad_ds = D.DataSet(ds.name, ds.home, ("http://bad/",), ds.files)
     with pytest.raises(D.DataError, match="MD5"):
         M._download(bad_ds, f, tmp_path / "dl")
     assert list((tmp_path / "dl").iterdir()) == []
-    ok_ds = M.DataSet(ds.name, ds.home, ("http://bad/", "http://good/"), ds.files)
+    ok_ds = D.DataSet(ds.name, ds.home, ("http://bad/", "http://good/"), ds.files)
     path = M._download(ok_ds, f, tmp_path / "dl")
     assert path.name == f.name and D.md5sum(path) == f.md5
     assert [p.name for p in (tmp_path / "dl").iterdir()] == [f.name]

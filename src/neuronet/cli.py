@@ -229,7 +229,7 @@ def make_parser() -> argparse.ArgumentParser:
     e.add_argument("--confusion", action="store_true", help="also print the confusion matrix")
     e.set_defaults(func=cmd_evaluate)
 
-    from .data.mnist import DATASETS
+    from .data.registry import DATASETS
     a = sub.add_parser("data", help="list, verify or fetch the data sets (" + ", ".join(DATASETS) + ")",
                        description="list: where each data set is and whether it is complete; "
                                    "verify: check every file's MD5 (exit status 1 if any is bad "

@@ -20,7 +20,8 @@ from pathlib import Path
 import numpy as np
 
 from ..backend import get_default_dtype
-from .mnist import DATASETS, fetch
+from .download import fetch
+from .registry import DATASETS
 
 __all__ = ["GraphBatch", "GraphDataset", "load_tu"]
 

@@ -14,7 +14,8 @@ import numpy as np
 
 from ..backend import get_default_dtype
 from ..validation import check_int, check_ndim
-from .mnist import DataError, fetch
+from .download import fetch
+from .registry import DataError
 
 __all__ = ["CharVocab", "load_text", "load_tinyshakespeare", "batchify", "stream_chunks", "one_hot"]
 

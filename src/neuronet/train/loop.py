@@ -21,7 +21,6 @@ from __future__ import annotations
 import math
 import time
 
-import numpy as np
 
 from ..io import restore, save
 from ..random import make_rng

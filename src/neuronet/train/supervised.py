@@ -16,7 +16,7 @@ import numpy as np
 
 from ..backend import asnumpy, get_array_module, get_default_dtype
 from ..module import Module
-from ..validation import as_float_array, check_int, check_positive, check_probability
+from ..validation import as_float_array, check_int, check_probability
 from .history import History, TrainingDiverged  # noqa: F401 (re-exported)
 from .loop import Loop, Step
 from .metrics import METRICS, predict_classes
