@@ -284,3 +284,10 @@ class DBM(Module):
             value = value + self.units[i].entropy(s.astype(np.float64))
         value = value - float(log_z)
         return value if per_case else float(value.mean())
+
+    # ------------------------------------------------ training and fine-tuning
+    def fit(self, X, y=None, **kwargs):
+        """Joint training on the one loop: :func:`neuronet.energy.dbm_train.fit` (mean-field
+        positive phase, persistent chains for the negative phase)."""
+        from .dbm_train import fit
+        return fit(self, X, y, **kwargs)
