@@ -65,6 +65,17 @@ def check_int(value, name: str, minimum: int | None = None):
     return int(value)
 
 
+def check_sizes(sizes, name: str = "sizes", min_len: int = 1, what: str = "layer sizes"):
+    """``sizes`` as a list of ints >= 1 with at least ``min_len`` entries (layer widths)."""
+    try:
+        sizes = list(sizes)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of {what}, got {type(sizes).__name__}") from None
+    if len(sizes) < min_len:
+        raise ValueError(f"{name} must list at least {min_len} {what}, got {sizes}")
+    return [check_int(n, f"{name}[{i}]", minimum=1) for i, n in enumerate(sizes)]
+
+
 def check_probability(value, name: str, closed_right: bool = False):
     """Raise unless ``0 <= value < 1`` (``<= 1`` with ``closed_right``)."""
     check_positive(value, name, allow_zero=True)

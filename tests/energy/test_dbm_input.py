@@ -8,9 +8,9 @@ from neuronet.energy import DBM
 from neuronet.layers.activations import sigmoid
 
 
-@pytest.mark.parametrize("sizes,match", [([6, 4], "length >= 3"), ([6, 0, 3], r"sizes\[1\] must be >= 1"),
+@pytest.mark.parametrize("sizes,match", [([6, 4], "at least 3 layer sizes"), ([6, 0, 3], r"sizes\[1\] must be >= 1"),
                                          ([6, 4.5, 3], r"sizes\[1\] must be an int"),
-                                         (7, "list of layer sizes")])
+                                         (7, "must be a list of layer sizes")])
 def test_bad_sizes(sizes, match):
     with pytest.raises((ValueError, TypeError), match=match):
         DBM(sizes)

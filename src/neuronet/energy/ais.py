@@ -25,7 +25,7 @@ import numpy as np
 from .. import validation as V
 from ..random import make_rng
 from .annealing import linear_schedule
-from .monitors import free_energy64
+from .monitors import _is_dbm, free_energy64
 
 __all__ = ["AISResult", "LogLikelihoodEstimate", "ais_betas", "ais_log_partition",
            "ais_log_likelihood"]
@@ -86,18 +86,20 @@ def ais_betas(segments=DEFAULT_SEGMENTS) -> np.ndarray:
 
 def ais_log_partition(rbm, data=None, base_visible_bias=None, n_runs: int = 100, betas=None,
                       rng=None, seed=None, dtype=np.float64) -> AISResult:
-    """Estimate ``log Z`` of ``rbm`` by AIS from the base-rate model.
+    """Estimate ``log Z`` of ``rbm`` by AIS from the base-rate model (a DBM goes to
+    :func:`neuronet.energy.dbm_ais.dbm_ais_log_partition`: odd layers summed out).
 
     ``base_visible_bias``: ``a_A`` (default: fitted to ``data`` by the visible units'
     ``init_bias``, i.e. ``log(p/(1−p))`` for Bernoulli units; zeros without data).
     ``n_runs`` parallel runs, ``betas`` from :func:`ais_betas`. Work in ``dtype``
     (float64 keeps the summed log-weights accurate).
     """
+    if _is_dbm(rbm):
+        from .dbm_ais import dbm_ais_log_partition
+        return dbm_ais_log_partition(rbm, data, base_visible_bias, n_runs, betas, rng, seed, dtype)
     V.check_int(n_runs, "n_runs", minimum=2)
     rng = make_rng(rng, seed)
-    betas = ais_betas() if betas is None else np.asarray(betas, dtype=np.float64)
-    if betas[0] != 0 or betas[-1] != 1 or np.any(np.diff(betas) <= 0):
-        raise ValueError("betas must rise strictly from 0 to 1")
+    betas = check_betas(betas)
     W = rbm.W.data.astype(dtype)
     a = rbm.a.data.astype(dtype)
     b = rbm.b.data.astype(dtype)
@@ -128,17 +130,31 @@ def ais_log_partition(rbm, data=None, base_visible_bias=None, n_runs: int = 100,
             xin *= bk
             xin += (1.0 - bk) * a_A + bk * a
             v = vis.sample(vis.mean(xin, out=xin), rng, out=v if v.dtype == dtype else None)
+    return ais_result(log_w, log_z_base, len(betas))
+
+
+def check_betas(betas) -> np.ndarray:
+    """``betas`` as float64, checked to rise strictly from 0 to 1 (default :func:`ais_betas`)."""
+    betas = ais_betas() if betas is None else np.asarray(betas, dtype=np.float64)
+    if betas.ndim != 1 or len(betas) < 2 or betas[0] != 0 or betas[-1] != 1 or np.any(np.diff(betas) <= 0):
+        raise ValueError("betas must rise strictly from 0 to 1")
+    return betas
+
+
+def ais_result(log_w, log_z_base: float, n_betas: int) -> AISResult:
+    """``log Ẑ = log Z_A + log mean(w)`` and ``log(Ẑ ± 3σ̂)``, ``σ̂ = std(w)/√M``, from the log-weights."""
     top = float(log_w.max())
     w = np.exp(log_w - top)
-    mean, sd = float(w.mean()), float(w.std()) / math.sqrt(n_runs)
+    mean, sd = float(w.mean()), float(w.std()) / math.sqrt(len(w))
     log_z = log_z_base + top + math.log(mean)
     low = log_z_base + top + math.log(mean - 3 * sd) if mean > 3 * sd else -math.inf
     high = log_z_base + top + math.log(mean + 3 * sd)
-    return AISResult(log_z, low, high, log_z_base, log_w, len(betas))
+    return AISResult(log_z, low, high, log_z_base, log_w, n_betas)
 
 
 def ais_log_likelihood(rbm, X, data=None, result: AISResult | None = None, **kwargs) -> LogLikelihoodEstimate:
-    """Mean log-likelihood of the rows of ``X``: ``mean(−F(x)) − log Ẑ`` (nats).
+    """Mean log-likelihood of the rows of ``X``: ``mean(−F(x)) − log Ẑ`` (nats); for a DBM the
+    mean-field lower bound ``mean(−E(x, q) + H(q)) − log Ẑ`` (the paper's test figure).
 
     ``data`` (training data) sets the base-rate model; a finished ``result``
     is reused instead of running AIS again. Other keywords go to
@@ -147,6 +163,7 @@ def ais_log_likelihood(rbm, X, data=None, result: AISResult | None = None, **kwa
     X = rbm._check_data(X)
     if result is None:
         result = ais_log_partition(rbm, data=data, **kwargs)
-    neg_f = -float(free_energy64(rbm, X).mean())
+    # a DBM has no free energy in closed form: its mean-field bound stands in (a lower bound)
+    neg_f = rbm.log_likelihood_bound(X, 0.0) if _is_dbm(rbm) else -float(free_energy64(rbm, X).mean())
     return LogLikelihoodEstimate(neg_f - result.log_z, neg_f - result.log_z_high,
                                  neg_f - result.log_z_low, result)

@@ -40,18 +40,6 @@ from .units import BernoulliUnits, SoftmaxUnits
 __all__ = ["DBM"]
 
 
-def _check_sizes(sizes) -> list:
-    try:
-        sizes = list(sizes)
-    except TypeError:
-        raise TypeError(f"sizes must be a list of layer sizes [n_visible, n_h1, ..., n_hL], "
-                        f"got {type(sizes).__name__}") from None
-    if len(sizes) < 3:
-        raise ValueError(f"a DBM needs a visible layer and at least two hidden layers: sizes must "
-                         f"have length >= 3, got {sizes}")
-    return [V.check_int(n, f"sizes[{i}]", minimum=1) for i, n in enumerate(sizes)]
-
-
 class DBM(Module):
     """A deep Boltzmann machine ``v – h¹ – … – hᴸ`` (``– y`` with ``n_labels``).
 
@@ -68,7 +56,7 @@ class DBM(Module):
 
     def __init__(self, sizes, n_labels: int = 0, init_std: float = 0.01, rng=None, seed=None,
                  dtype=None):
-        sizes = _check_sizes(sizes)
+        sizes = V.check_sizes(sizes, "sizes", min_len=3, what="layer sizes (v, h1, ..., hL with L >= 2)")
         n_labels = V.check_int(n_labels, "n_labels", minimum=0)
         if n_labels == 1:
             raise ValueError("n_labels must be 0 (no labels) or >= 2 (a softmax group), got 1")
@@ -291,3 +279,20 @@ class DBM(Module):
         positive phase, persistent chains for the negative phase)."""
         from .dbm_train import fit
         return fit(self, X, y, **kwargs)
+
+    def pretrain(self, X, y=None, **kwargs) -> list:
+        """Greedy pretraining with doubled weights, then the joint initialisation:
+        :func:`neuronet.energy.dbm_pretrain.pretrain`. Returns the trained RBMs."""
+        from .dbm_pretrain import pretrain
+        return pretrain(self, X, y, **kwargs)
+
+    def to_network(self, n_out: int, **kwargs):
+        """The paper's fine-tuning net on ``[v, q(h²)]`` (:func:`neuronet.energy.dbm_network.to_network`);
+        its input comes from :meth:`augment`."""
+        from .dbm_network import to_network
+        return to_network(self, n_out, **kwargs)
+
+    def augment(self, X, **kwargs):
+        """``[X, q(h²)]`` for :meth:`to_network` (:func:`neuronet.energy.dbm_network.augment`)."""
+        from .dbm_network import augment
+        return augment(self, X, **kwargs)
