@@ -23,9 +23,8 @@ variational lower bound (``E`` is linear in each layer, so ``E_Q[E] = E(v, q)``)
 whose fixed point is ``q_l = σ(b_l + q_{l−1} W_l + q_{l+1} W_{l+1}ᵀ)`` (``q_0 = v``),
 iterated odd layers then even layers. The start is a bottom-up pass with the
 weights from below doubled, ``q_l = σ(b_l + 2 q_{l−1} W_l)`` under the top layer and
-``q_L = σ(b_L + q_{L−1} W_L)`` (plus ``yUᵀ`` when the labels are clamped), as in
-Salakhutdinov's code: a layer that will also hear from above starts with twice
-the input from below.
+``q_L = σ(b_L + q_{L−1} W_L)`` (plus ``yUᵀ`` with clamped labels), as in Salakhutdinov's
+code: a layer that will also hear from above starts with twice the input from below.
 """
 from __future__ import annotations
 
@@ -73,11 +72,14 @@ class DBM(Module):
         for i, n in enumerate(self.widths):
             name = f"b{i}" if i <= self.n_layers else "c"
             setattr(self, name, Parameter(np.zeros(n, dtype=dt), name=name))
+        # the same Parameter objects along the chain (astype/to/load_state_dict keep them)
+        names = [f"W{i}" for i in range(1, self.n_layers + 1)] + (["U"] if n_labels else [])
+        self._chain_w = tuple(getattr(self, k) for k in names)
+        self._chain_b = tuple(getattr(self, f"b{i}") for i in range(self.n_layers + 1)) + \
+            ((self.c,) if n_labels else ())
 
     # ------------------------------------------------------------ structure
-    @property
-    def dtype(self):
-        return self.W1.data.dtype
+    dtype = property(lambda self: self.W1.data.dtype)
 
     @property
     def n_chain(self) -> int:
@@ -87,14 +89,12 @@ class DBM(Module):
     @property
     def weights(self) -> list:
         """``[W1, …, WL]`` (``+ [U]``): ``weights[i]`` joins layers ``i`` and ``i + 1``."""
-        return [getattr(self, f"W{i}") for i in range(1, self.n_layers + 1)] + \
-            ([self.U] if self.n_labels else [])
+        return list(self._chain_w)
 
     @property
     def biases(self) -> list:
         """``[b0, …, bL]`` (``+ [c]``): ``biases[i]`` of layer ``i``."""
-        return [getattr(self, f"b{i}") for i in range(self.n_layers + 1)] + \
-            ([self.c] if self.n_labels else [])
+        return list(self._chain_b)
 
     def _rng_or(self, rng):
         return self._rng if rng is None else make_rng(rng)
@@ -140,7 +140,7 @@ class DBM(Module):
 
         A neighbour that is ``None`` (or whose factor is 0) is left out.
         """
-        W = self.weights
+        W = self._chain_w
         x = None
         if i > 0 and below and states[i - 1] is not None:
             x = states[i - 1] @ W[i - 1].data
@@ -151,7 +151,7 @@ class DBM(Module):
             if above != 1:
                 t *= above
             x = t if x is None else x.__iadd__(t)
-        x += self.biases[i].data
+        x += self._chain_b[i].data
         return x
 
     def conditional_mean(self, i: int, states, below: float = 1.0, above: float = 1.0):

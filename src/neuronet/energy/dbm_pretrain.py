@@ -43,7 +43,7 @@ class DoubledRBMStep(Step):
         self.n_doubled = rbm.n_visible if n_doubled is None else int(n_doubled)
         self.k = V.check_int(k, "k", minimum=1)
         self.momentum_schedule = momentum_schedule
-        self.rng = rbm._rng if rng is None else make_rng(rng)
+        self.rng = make_rng(rng)
 
     def hidden_mean(self, v):
         """``σ(up (b + v W))``."""
@@ -146,7 +146,7 @@ def pretrain(dbm, X, y=None, epochs=10, batch_size: int = 100, lr: float = 0.05,
         rbm.a.data[...] = rbm.visible.init_bias(_with_labels(data, Y, l == dbm.n_layers))
         opt = optim.Momentum(rbm.parameters(), lr=lr, momentum=0.5 if momentum is None else momentum,
                              weight_decay=weight_decay)
-        step = DoubledRBMStep(rbm, opt, up=up, down=down, n_doubled=dbm.sizes[l - 1], k=k,
+        step = DoubledRBMStep(rbm, opt, up=up, down=down, n_doubled=dbm.sizes[l - 1], k=k, rng=rng,
                               momentum_schedule=(0.5, 0.9, momentum_switch_epoch) if momentum is None else None)
         Loop(step, epochs=V.check_int(per_layer[l - 1], f"epochs[{l - 1}]", minimum=1), batch_size=batch_size,
              rng=rng, progress=progress, callbacks=list(callbacks or []), desc=f"RBM {l} epoch").run(
