@@ -83,9 +83,10 @@ def test_pretraining_then_joint_training_raise_the_exact_likelihood():
     ll0 = nt.energy.exact_log_likelihood(d, X)
     rbms = d.pretrain(X, epochs=[15, 15], batch_size=20, lr=0.1, seed=0)
     ll1 = nt.energy.exact_log_likelihood(d, X)
-    d.fit(X, epochs=10, batch_size=20, lr=0.02, lr_decay=1.0, seed=0)
+    d.fit(X, epochs=10, batch_size=20, lr=0.01, momentum=0.5, lr_decay=1.0, seed=0)
     ll2 = nt.energy.exact_log_likelihood(d, X)
-    assert len(rbms) == 2 and ll1 > ll0 + 0.8 and ll2 > ll1 - 0.05, (ll0, ll1, ll2)
+    # 3 noisy prototypes: ≈ 2.3 nats of entropy; pretraining gets close, joint training closer
+    assert len(rbms) == 2 and ll1 > ll0 + 1.5 and ll2 > ll1 + 0.02, (ll0, ll1, ll2)
 
 
 def test_network_reproduces_the_mean_field_equations():
