@@ -109,3 +109,10 @@ def as_symmetric_weights(W, dtype, atol: float = 1e-8, name: str = "W"):
     if diag > atol:
         raise ValueError(f"{name} must have a zero diagonal (w_ii = 0); largest |w_ii| is {diag:.3g}")
     return W
+
+
+def check_choice(value, name: str, choices):
+    """Raise ``ValueError`` unless ``value`` is one of ``choices`` (named in the message)."""
+    if value not in tuple(choices):
+        raise ValueError(f"{name} must be one of {sorted(map(str, choices))}, got {value!r}")
+    return value
