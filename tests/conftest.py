@@ -48,3 +48,18 @@ def shifted_values(f, a, i, h: float):
     fm = f()
     a[i] = old
     return fp, fm
+
+
+def hessian_diagonal(f, arrays):
+    """``diag ∂²f/∂z²`` by ``torch.autograd.functional.hessian`` over the concatenation of
+    the NumPy ``arrays`` (``f`` takes one torch tensor per array), split back into their
+    shapes."""
+    import torch
+    flat = torch.cat([torch.tensor(a).reshape(-1) for a in arrays])
+    sizes = [int(np.prod(a.shape)) for a in arrays]
+    cuts = np.cumsum([0] + sizes)
+
+    def g(z):
+        return f(*(z[a:b].reshape(arr.shape) for a, b, arr in zip(cuts[:-1], cuts[1:], arrays)))
+    d = torch.diagonal(torch.autograd.functional.hessian(g, flat)).numpy()
+    return [d[a:b].reshape(arr.shape) for a, b, arr in zip(cuts[:-1], cuts[1:], arrays)]

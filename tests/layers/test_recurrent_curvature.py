@@ -13,30 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import hessian_diagonal
 
 import neuronet as nt
 from neuronet.surgery import saliency
-
-
-def _flat_hessian_diag(f, arrays):
-    """diag ∂²f/∂z² over the concatenation of ``arrays``, split back into their shapes."""
-    flat = torch.cat([torch.tensor(a).reshape(-1) for a in arrays])
-    shapes = [a.shape for a in arrays]
-
-    def g(z):
-        parts, k = [], 0
-        for s in shapes:
-            n = int(np.prod(s))
-            parts.append(z[k:k + n].reshape(s))
-            k += n
-        return f(*parts)
-    d = torch.diagonal(torch.autograd.functional.hessian(g, flat)).numpy()
-    out, k = [], 0
-    for s in shapes:
-        n = int(np.prod(s))
-        out.append(d[k:k + n].reshape(s))
-        k += n
-    return out
 
 
 @pytest.mark.parametrize("T,H", [(5, 1), (2, 3)])
@@ -63,7 +43,7 @@ def test_linear_recurrence_with_mse_curvature_is_the_exact_hessian_diagonal(T, H
             out.append(h)
         return 0.5 * ((torch.stack(out) - 1.7) ** 2).sum()
     copies = [a for _ in range(T) for a in (m.Wx.data, m.Wh.data, m.b.data)]
-    diag = _flat_hessian_diag(energy, [x] + copies)
+    diag = hessian_diagonal(energy, [x] + copies)
     for k, p in enumerate((m.Wx, m.Wh, m.b)):
         want = sum(diag[1 + 3 * t + k] for t in range(T))
         np.testing.assert_allclose(p.curv, want, rtol=1e-12, atol=1e-14, err_msg=p.name)

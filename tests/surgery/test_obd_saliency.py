@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from conftest import hessian_diagonal
 
 import neuronet as nt
 from neuronet.layers import Sequential
@@ -24,19 +25,11 @@ def _net(d=4, h=5, k=3, seed=0):
 
 def _torch_hessian_diag(net, x, t):
     """Exact ``diag ∂²Q/∂θ²`` of ``Q = (1/N) Σ ½‖y − t‖²`` by torch autograd."""
-    shapes = [p.shape for p in net.parameters()]
-    flat = torch.cat([torch.tensor(p.data.reshape(-1)) for p in net.parameters()])
-
-    def q(z):
-        parts, k = [], 0
-        for s in shapes:
-            n = int(np.prod(s))
-            parts.append(z[k:k + n].reshape(s))
-            k += n
-        W1, b1, W2, b2 = parts
+    def q(W1, b1, W2, b2):
         y = torch.tanh(torch.tensor(x) @ W1 + b1) @ W2 + b2
         return 0.5 * ((y - torch.tensor(t)) ** 2).sum() / len(x)
-    return torch.diagonal(torch.autograd.functional.hessian(q, flat)).numpy()
+    return np.concatenate([d.reshape(-1) for d in
+                           hessian_diagonal(q, [p.data for p in net.parameters()])])
 
 
 @pytest.mark.parametrize("batch_size", [None, 3])
