@@ -28,7 +28,8 @@ from ..optim import Adam
 from ..random import make_rng
 from ..train.callbacks import Callback
 from ..train.supervised import evaluate, fit
-from ..validation import as_float_array, check_choice, check_int, check_positive
+from ..validation import as_float_array, check_choice, check_int
+from .stall import StallDetector
 
 __all__ = ["grow_dense", "init_new_unit", "layer_input", "Grow", "STRATEGIES"]
 
@@ -157,14 +158,13 @@ class Grow(Callback):
                  seed: int = 0, **unit_options):
         self.loss, self.index = loss, check_int(index, "index", minimum=0)
         self.strategy = check_choice(strategy, "strategy", STRATEGIES)
-        self.window = check_int(window, "window", minimum=1)
-        self.threshold = float(check_positive(threshold, "threshold", allow_zero=True))
+        self.stall = StallDetector(window, threshold)
         self.max_units = None if max_units is None else check_int(max_units, "max_units", minimum=1)
         self.rng = make_rng(None, seed)
         idx = np.sort(self.rng.permutation(len(X))[:check_int(n_pool, "n_pool", minimum=1)])
         self.X, self.y = np.asarray(asnumpy(X))[idx], np.asarray(asnumpy(y))[idx]
         self.unit_options = unit_options
-        self.sizes, self.events, self._losses = [], [], []
+        self.sizes, self.events = [], []
 
     def _layers(self, model):
         layers = getattr(model, "layers", None)
@@ -179,15 +179,10 @@ class Grow(Callback):
         layer, act, nxt = self._layers(trainer.model)
         self.sizes.append({"epoch": epoch, "width": layer.n_out,
                            **{k: float(v) for k, v in logs.items() if "loss" in k}})
-        self._losses.append(float(logs["loss"]))
-        if len(self._losses) <= self.window or (self.max_units and layer.n_out >= self.max_units):
-            return
-        old, new = self._losses[-self.window - 1], self._losses[-1]
-        if old - new > self.threshold * abs(old):
+        if not self.stall.update(logs["loss"]) or (self.max_units and layer.n_out >= self.max_units):
             return
         self.add_unit(trainer.model, trainer.optimizer)
         self.events.append(epoch)
-        self._losses = []
 
     def add_unit(self, model, optimizer=None) -> int:
         """Fit a neuron by ``strategy`` to the residual on the pool and insert it; returns
@@ -209,9 +204,9 @@ class Grow(Callback):
         return grow_dense(layer, nxt, optimizer, w, b, v)
 
     def state_dict(self) -> dict:
-        return {"sizes": self.sizes, "events": self.events, "losses": self._losses}
+        return {"sizes": self.sizes, "events": self.events, "losses": self.stall.losses}
 
     def load_state_dict(self, state: dict) -> None:
         self.sizes = list(state.get("sizes", []))
         self.events = list(state.get("events", []))
-        self._losses = list(state.get("losses", []))
+        self.stall.losses = list(state.get("losses", []))
