@@ -3,3 +3,7 @@
 Each module of this package registers one reproduction (see registry.py).
 """
 from .registry import REGISTRY, Reproduction, get, names, register  # noqa: F401
+from . import obd_mnist  # noqa: E402,F401
+from . import obd_features  # noqa: E402,F401
+from . import lenet5_sdlm  # noqa: E402,F401
+from . import growth  # noqa: E402,F401

@@ -120,7 +120,8 @@ def prune(model, n: int, scores) -> Removal:
     if n > int(live.sum()):
         raise ValueError(f"n={n} weights to prune, but the model has only {int(live.sum())} "
                          f"live weights that can be pruned")
-    chosen = np.sort(np.argsort(np.where(live, allv, np.inf), kind="stable")[:n])
+    key = np.where(live, allv, np.inf)
+    chosen = np.sort(np.argpartition(key, n - 1)[:n]) if n else np.zeros(0, dtype=np.int64)
     bounds = np.cumsum([0] + [len(s) for s in flat])
     per = [chosen[(chosen >= a) & (chosen < b)] - a for a, b in zip(bounds[:-1], bounds[1:])]
     return _remove(params, per)
