@@ -147,9 +147,8 @@ class LSTM(_Recurrent):
         dA = self._buffer("dA", (T, N, 4 * H), dt)
         WhT = xp.ascontiguousarray(self.Wh.data.T)
         dh, dc = xp.zeros((N, H), dtype=dt), xp.zeros((N, H), dtype=dt)
-        # per step, in small buffers that stay in cache: S holds the gate derivatives
-        # σ' = (1 − s)(0 + s) on i, f, o and tanh' = (1 − C̃)(1 + C̃) on C̃ (whole row
-        # at once), M what multiplies them: dC·C̃, dC·C_{t-1}, dC·i, dh·tanh C_t
+        # small per-step buffers that stay in cache: S = σ' = (1 − s)(0 + s) on i, f, o and
+        # tanh' = (1 − C̃)(1 + C̃) on C̃; M = their factors dC·C̃, dC·C_{t-1}, dC·i, dh·tanh C_t
         S, M = xp.empty((N, 4 * H), dtype=dt), xp.empty((N, 4 * H), dtype=dt)
         one_g = xp.zeros(4 * H, dtype=dt)
         one_g[2 * H:3 * H] = 1
