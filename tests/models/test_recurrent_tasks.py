@@ -14,7 +14,7 @@ import pytest
 
 import neuronet as nt
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 def _example(name):

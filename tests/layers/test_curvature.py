@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from test_engine_layers import CASES, _build, _t
+from test_dense_activations import CASES, _build, _t
 
 import neuronet as nt
 from neuronet.layers import Sequential

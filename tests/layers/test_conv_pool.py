@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from conftest import shifted_values
+from conftest import second_diff, shifted_values
 
 import neuronet as nt
 
@@ -16,18 +16,6 @@ TOL = 1e-6
 # ------------------------------------------------------------------ helpers
 # the engine's central differences (z perturbed in place): numgrad(f, z) = ∂f/∂z
 numgrad = nt.numerical_gradient
-
-
-def second_diff(f, a, h=1e-3):
-    """``∂²f/∂a_i²`` by central second differences (exact for f quadratic in a)."""
-    g = np.zeros_like(a)
-    f0 = f()
-    it = np.nditer(a, flags=["multi_index"])
-    for _ in it:
-        i = it.multi_index
-        fp, fm = shifted_values(f, a, i, h)
-        g[i] = (fp - 2 * f0 + fm) / h ** 2
-    return g
 
 
 def check_torch(layer, x, torch_forward, rng):

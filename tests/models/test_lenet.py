@@ -191,7 +191,7 @@ def test_lenet5_mnist_reaches_paper_level(data_dir, tmp_path):
     from neuronet.cli import main
 
     os.environ.setdefault("NEURONET_DATA", str(data_dir))
-    config = Path(__file__).resolve().parents[1] / "examples" / "lenet5_mnist.toml"
+    config = Path(__file__).resolve().parents[2] / "examples" / "lenet5_mnist.toml"
     assert main(["train", str(config), "--out", str(tmp_path), "--no-progress"]) == 0
     import json
     metrics = json.loads((tmp_path / "metrics.json").read_text())

@@ -9,7 +9,10 @@ import neuronet as nt
 from neuronet.data.graphs import GraphDataset, load_tu
 from neuronet.models.graph_classifier import GraphClassifier, cross_validate, stratified_folds
 
-from test_conv_layers import TOL, numgrad, second_diff
+from conftest import second_diff
+
+TOL = 1e-6
+numgrad = nt.numerical_gradient
 
 # a small batch: two graphs (nodes 0-3, 4-6), one isolated node (3), a repeated edge
 EDGES = np.array([[0, 1, 1, 2, 2, 0, 4, 5, 5, 6, 0],
