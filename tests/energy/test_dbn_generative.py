@@ -1,0 +1,52 @@
+"""The generative DBN of Hinton, Osindero & Teh (2006): labels joined to the top RBM (issue 14)."""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from neuronet.energy import DBN
+
+
+def _randomised(dbn, seed=0):
+    r = np.random.default_rng(seed)
+    for p in dbn.parameters():
+        p.data[...] = r.normal(0, 1.0, p.shape)
+    return dbn
+
+
+def test_predict_proba_is_the_exact_posterior_of_an_enumerable_top_rbm():
+    """P(y | x) from free energies equals Σ_h e^{−E([x¹, e_y], h)} / Σ_{c,h} e^{−E([x¹, e_c], h)},
+    summed here over all 2⁴ hidden states of the top RBM by brute force."""
+    dbn = _randomised(DBN([7, 5, 4], n_labels=3, dtype=np.float64))
+    X = (np.random.default_rng(1).random((6, 7)) < 0.5).astype(np.float64)
+    top = dbn.rbms[1]
+    pen = 1 / (1 + np.exp(-(X @ dbn.rbms[0].W.data + dbn.rbms[0].b.data)))  # the up-pass x¹
+    H = np.array(list(itertools.product([0, 1], repeat=4)), dtype=np.float64)
+    exact = np.zeros((len(X), 3))
+    for y in range(3):
+        v = np.concatenate([pen, np.tile(np.eye(3)[y], (len(X), 1))], axis=1)
+        for h in H:
+            exact[:, y] += np.exp(-top.energy(v, np.tile(h, (len(X), 1))))
+    exact /= exact.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(dbn.predict_proba(X), exact, rtol=1e-10)
+    np.testing.assert_array_equal(dbn.predict(X), exact.argmax(1))
+    assert np.ptp(exact) > 0.3  # the weights matter: not a uniform posterior
+
+
+def test_sampling_with_a_label_clamps_it():
+    """A one-RBM 'DBN' (data + labels ↔ hidden) with a label that decides the data: sampling
+    class c gives data of class c."""
+    dbn = DBN([4, 6], n_labels=2, dtype=np.float64, seed=0)
+    top = dbn.rbms[0]
+    top.W.data[...] = 0
+    top.W.data[:2, 0], top.W.data[2:4, 1] = 6, 6          # hidden 0 ↔ units 0-1, hidden 1 ↔ units 2-3
+    top.W.data[4, :2], top.W.data[5, :2] = (8, -20), (-20, 8)     # label 0 ↔ hidden 0, label 1 ↔ hidden 1
+    top.a.data[:4], top.b.data[:] = -4, -5
+    for c, on in ((0, slice(0, 2)), (1, slice(2, 4))):
+        s = dbn.sample(200, label=c, steps=20, seed=c)
+        assert s.shape == (200, 4)
+        assert s[:, on].mean() > 0.8 and np.delete(s, np.r_[on], axis=1).mean() < 0.2
+    with pytest.raises(ValueError, match="label must be an integer class"):
+        dbn.sample(2, label=-1)
