@@ -1,5 +1,6 @@
 """Named networks built from the layers."""
-from . import char_lm, dsn, graph_classifier, lenet, mlp
+from . import autoencoder, char_lm, dsn, graph_classifier, lenet, mlp
+from .autoencoder import *  # noqa: F401,F403
 from .char_lm import *  # noqa: F401,F403
 from .dsn import *  # noqa: F401,F403
 from .graph_classifier import *  # noqa: F401,F403
@@ -7,6 +8,6 @@ from .lenet import *  # noqa: F401,F403
 from .mlp import *  # noqa: F401,F403
 
 __all__ = []
-for _m in (char_lm, dsn, graph_classifier, lenet, mlp):
+for _m in (autoencoder, char_lm, dsn, graph_classifier, lenet, mlp):
     __all__ += list(_m.__all__)
 del _m
