@@ -50,3 +50,58 @@ def test_sampling_with_a_label_clamps_it():
         assert s[:, on].mean() > 0.8 and np.delete(s, np.r_[on], axis=1).mean() < 0.2
     with pytest.raises(ValueError, match="label must be an integer class"):
         dbn.sample(2, label=-1)
+
+
+def _digits():
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_digits(return_X_y=True)
+    return train_test_split((X / 16).astype(np.float32), y, test_size=0.3, random_state=0)
+
+
+def test_generative_dbn_on_digits_classifies_fine_tunes_up_down_and_samples_classes(tmp_path):
+    """Hinton et al. (2006) in small: 64-50-[100+10 labels]-100 pretrained greedily, then
+    up-down fine-tuned. Up-down lowers the generative reconstruction error of the data,
+    keeps the free-energy classifier, and class-clamped samples are recognised as their
+    class; a run interrupted and resumed from its checkpoint equals an uninterrupted one."""
+    import neuronet as nt
+
+    Xtr, Xte, ytr, yte = _digits()
+    dbn = DBN([64, 50, 100], n_labels=10, seed=0)
+    dbn.pretrain(Xtr, ytr, epochs=5, batch_size=10, seed=0, verbose=False)
+    assert all(np.array_equal(g.W.data, r.W.data.T) for g, r in zip(dbn.generative, dbn.rbms))
+    pretrained = float((dbn.predict(Xte) == yte).mean())
+    assert pretrained > 0.85, pretrained
+    state = {k: v.copy() for k, v in dbn.state_dict().items()}
+    history = dbn.fit_updown(Xtr, ytr, epochs=3, batch_size=20, k=3, seed=0, validation=(Xte, yte))
+    assert history["loss"][-1] < history["loss"][0]
+    assert 1 - history["val_error"][-1] > pretrained - 0.02, (pretrained, history["val_error"])
+    s = dbn.sample(50, label=np.arange(50) % 10, steps=100, seed=0)
+    assert (dbn.predict(s) == np.arange(50) % 10).mean() > 0.7
+
+    again = DBN([64, 50, 100], n_labels=10, seed=0)
+    again.load_state_dict(state)
+    with pytest.raises(KeyboardInterrupt):
+        again.fit_updown(Xtr, ytr, epochs=3, batch_size=20, k=3, seed=0,
+                         callbacks=[nt.ModelCheckpoint(tmp_path / "again.npz"), _StopAfter(1)])
+    resumed = DBN([64, 50, 100], n_labels=10, seed=3)
+    resumed.fit_updown(Xtr, ytr, epochs=3, batch_size=20, k=3, seed=0, resume_from=tmp_path / "again.npz")
+    for a, b in zip(dbn.parameters(), resumed.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+    with pytest.raises(ValueError, match="at least two RBMs with label units"):
+        DBN([8, 6, 4]).fit_updown(np.zeros((2, 8)), np.zeros(2, dtype=int))
+
+
+class _StopAfter:
+    """A callback that interrupts training (like Ctrl-C) at the end of epoch ``n``."""
+
+    def __new__(cls, n):
+        import neuronet as nt
+
+        class Stop(nt.train.Callback):
+            def on_epoch_end(self, trainer, epoch, logs):
+                if epoch == n:
+                    raise KeyboardInterrupt
+
+        return Stop()

@@ -89,8 +89,9 @@ class DBN(Module):
                 name = vis if isinstance(vis, str) else vis.spec()
                 vis = f"{name}*{n_in}+softmax:{self.n_labels}*{self.n_labels}"
                 n_in += self.n_labels
+            # a generator of its own (not the DBN's): checkpoints restore each one's state
             self.rbms.append(RBM(n_in, self.sizes[layer + 1], visible=vis, hidden=hidden[layer],
-                                 init_std=init_std, rng=self._rng, dtype=dtype))
+                                 init_std=init_std, seed=int(self._rng.integers(2 ** 62)), dtype=dtype))
         # the up-down algorithm's generative (top-down) weights below the top RBM
         self.generative = [layer for r in self.rbms[:-1] for layer in r.to_layers(decoder=True)[:1]] \
             if self.n_labels else []
@@ -267,8 +268,9 @@ class DBN(Module):
         return self.predict_proba(X, batch_size).argmax(axis=1)
 
     def fit_updown(self, X, y, epochs: int = 10, batch_size: int = 100, k: int = 10, **kwargs):
-        """Up-down fine-tuning (:func:`.dbn_generative.fit_updown`)."""
-        return G.fit_updown(self, X, y, epochs=epochs, batch_size=batch_size, k=k, **kwargs)
+        """Up-down fine-tuning on the training loop (:func:`.dbn_updown.fit_updown`)."""
+        from .dbn_updown import fit_updown
+        return fit_updown(self, X, y, epochs=epochs, batch_size=batch_size, k=k, **kwargs)
 
     def sample(self, n: int, label=None, steps: int = 1000, rng=None, seed=None):
         """``n`` data-layer samples, optionally of class ``label`` (:func:`.dbn_generative.sample`)."""
