@@ -4,7 +4,7 @@
 Fitted on training rows ``X (N, d)``, centred at their mean ``μ``; with the
 thin SVD ``X − μ = U S Vᵀ`` the components are the first ``k`` rows of ``Vᵀ``
 (the eigenvectors of the scatter matrix ``(X − μ)ᵀ(X − μ) = V S² Vᵀ``, which is
-how they are computed when ``N`` is much larger than ``d``: one ``d × d`` product
+how they are computed when ``N ≥ d``: one ``d × d`` product
 instead of an ``N × d`` SVD)::
 
     code  z = (x − μ) Vₖ                    (transform)
@@ -57,7 +57,7 @@ class PCA:
         xp = get_array_module(X)
         self.mean_ = X.mean(axis=0, dtype=np.float64)
         Xc = X - self.mean_.astype(X.dtype)
-        if n >= 4 * d:  # eigenvectors of the scatter matrix = right singular vectors of Xc
+        if n >= d:  # eigenvectors of the scatter matrix = right singular vectors of Xc
             # float32 data: the product in float32 (half the time), the eigenproblem in float64
             s2, vecs = xp.linalg.eigh((Xc.T @ Xc).astype(np.float64))
             order = xp.argsort(s2)[::-1][:self.n_components]

@@ -7,3 +7,6 @@ from . import obd_mnist  # noqa: E402,F401
 from . import obd_features  # noqa: E402,F401
 from . import lenet5_sdlm  # noqa: E402,F401
 from . import growth  # noqa: E402,F401
+from . import dbn_mnist  # noqa: E402,F401
+from . import dbn_generative  # noqa: E402,F401
+from . import autoencoder_mnist  # noqa: E402,F401
