@@ -5,16 +5,14 @@ import numpy as np
 import pytest
 
 import neuronet as nt
+from conftest import pretrained_vs_random
 from neuronet.energy import DBN, RBM, exact_gradient, exact_log_likelihood, log_partition
 from neuronet.energy.monitors import free_energy64
 
 
 def _digits():
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    X, y = load_digits(return_X_y=True)
-    return train_test_split((X / 16).astype(np.float32), y, test_size=0.3, random_state=0)
+    (Xtr, ytr), (Xte, yte) = nt.data.load_digits("train"), nt.data.load_digits("test")
+    return Xtr, Xte, ytr, yte
 
 
 def _bits(n=300, seed=0):
@@ -85,16 +83,9 @@ def test_pretraining_helps_backprop_on_digits():
     dbn = DBN([64, 100, 100], seed=0)
     hist = dbn.pretrain(Xtr, epochs=10, batch_size=10, seed=0, verbose=False)
     assert hist[0]["recon_error"][-1] < hist[0]["recon_error"][0]
-    accuracies = {}
-    for name in ("pretrained", "random"):
-        net = dbn.to_network(n_out=10, seed=1) if name == "pretrained" else nt.Sequential(
-            nt.Dense(64, 100, seed=1), nt.Sigmoid(), nt.Dense(100, 100, seed=2), nt.Sigmoid(),
-            nt.Dense(100, 10, seed=1))
-        nt.fit(net, nt.SoftmaxCrossEntropy(), nt.optim.Momentum(net.parameters(), lr=0.05, momentum=0.9),
-               Xtr, ytr, epochs=3, batch_size=20, seed=0)
-        accuracies[name] = float((net(Xte).argmax(1) == yte).mean())
+    accuracies = pretrained_vs_random(dbn.to_network(n_out=10, seed=1), Xtr, ytr, Xte, yte, [64, 100, 100, 10])
     assert accuracies["pretrained"] > 0.93, accuracies
-    assert accuracies["pretrained"] > accuracies["random"] + 0.03, accuracies
+    assert accuracies["pretrained"] > accuracies["random"] + 0.1, accuracies  # measured 0.95 against 0.62
 
 
 def test_pretrain_checkpoints_each_layer_and_resumes(tmp_path):

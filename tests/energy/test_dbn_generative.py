@@ -6,6 +6,8 @@ import itertools
 import numpy as np
 import pytest
 
+import neuronet as nt
+
 from neuronet.energy import DBN
 
 
@@ -53,11 +55,8 @@ def test_sampling_with_a_label_clamps_it():
 
 
 def _digits():
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    X, y = load_digits(return_X_y=True)
-    return train_test_split((X / 16).astype(np.float32), y, test_size=0.3, random_state=0)
+    (Xtr, ytr), (Xte, yte) = nt.data.load_digits("train"), nt.data.load_digits("test")
+    return Xtr, Xte, ytr, yte
 
 
 def test_generative_dbn_on_digits_classifies_fine_tunes_up_down_and_samples_classes(tmp_path):
@@ -65,7 +64,6 @@ def test_generative_dbn_on_digits_classifies_fine_tunes_up_down_and_samples_clas
     up-down fine-tuned. Up-down lowers the generative reconstruction error of the data,
     keeps the free-energy classifier, and class-clamped samples are recognised as their
     class; a run interrupted and resumed from its checkpoint equals an uninterrupted one."""
-    import neuronet as nt
 
     Xtr, Xte, ytr, yte = _digits()
     dbn = DBN([64, 50, 100], n_labels=10, seed=0)
