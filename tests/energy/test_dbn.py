@@ -111,7 +111,7 @@ def test_pretrain_checkpoints_each_layer_and_resumes(tmp_path):
 
 
 def test_bad_input_is_refused_with_clear_messages():
-    with pytest.raises(ValueError, match="at least two layer widths"):
+    with pytest.raises(ValueError, match="at least 2 layer widths"):
         DBN([784])
     with pytest.raises(ValueError, match=r"sizes\[1\] must be >= 1"):
         DBN([784, 0])

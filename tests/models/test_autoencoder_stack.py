@@ -34,5 +34,5 @@ def test_masking_noise_and_bad_input():
         stack.transform(np.zeros((2, 5)))
     with pytest.raises(ValueError, match=r"must be in \[0, 1\]"):
         stack.pretrain(np.full((2, 6), 2.0), epochs=1)
-    with pytest.raises(ValueError, match="at least two layer widths"):
+    with pytest.raises(ValueError, match="at least 2 layer widths"):
         AutoencoderStack([6])

@@ -67,9 +67,7 @@ class DBN(Module):
 
     def __init__(self, sizes, visible="bernoulli", hidden="bernoulli", n_labels: int = 0,
                  init_std: float = 0.01, rng=None, seed=None, dtype=None):
-        if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
-            raise ValueError(f"sizes must be a list of at least two layer widths (data first), got {sizes!r}")
-        self.sizes = [V.check_int(s, f"sizes[{i}]", minimum=1) for i, s in enumerate(sizes)]
+        self.sizes = V.check_sizes(sizes, "sizes", min_len=2, what="layer widths (data first)")
         self._spec_args["sizes"] = list(self.sizes)
         self.n_labels = V.check_int(n_labels, "n_labels", minimum=0)
         if self.n_labels == 1:

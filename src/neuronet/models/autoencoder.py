@@ -15,8 +15,6 @@ Fine-tuning by backprop minimises the cross-entropy of the reconstruction,
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .. import validation as V
 from ..backend import get_default_dtype
 from ..layers import Sequential
@@ -98,12 +96,12 @@ class DeepAutoencoder(Module):
         return self.encoder.backward(self.decoder.backward(dy))
 
     def _batched(self, net, X, n, name, batch_size):
+        from ..train import predict
+
         X = V.as_float_array(X, self.encoder.layers[0].W.data.dtype, name)
         V.check_ndim(X, 2, name, "(N, features)")
         V.check_features(X, n, name=name)
-        if len(X) <= batch_size:
-            return net.forward(X)
-        return np.concatenate([net.forward(X[i:i + batch_size]) for i in range(0, len(X), batch_size)])
+        return predict(net, X, batch_size)
 
     def encode(self, X, batch_size: int = 4096):
         """Codes ``z`` of the rows of ``X``, ``(N, sizes[-1])``."""

@@ -16,12 +16,9 @@ Then ``x^l = σ(x^{l−1} W_l + b_l)`` (clean) feeds the next layer. The encoder
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .. import validation as V
 from ..backend import get_default_dtype
 from ..layers import Dense, Dropout, Sequential, Sigmoid
-from ..layers.activations import sigmoid
 from ..module import Module
 from ..random import make_rng
 
@@ -34,9 +31,7 @@ class AutoencoderStack(Module):
     from ``seed``/``rng``."""
 
     def __init__(self, sizes, noise: float = 0.25, seed=None, rng=None, dtype=None):
-        if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
-            raise ValueError(f"sizes must be a list of at least two layer widths (data first), got {sizes!r}")
-        self.sizes = [V.check_int(s, f"sizes[{i}]", minimum=1) for i, s in enumerate(sizes)]
+        self.sizes = V.check_sizes(sizes, "sizes", min_len=2, what="layer widths (data first)")
         self._spec_args["sizes"] = list(self.sizes)
         self.noise = V.check_probability(noise, "noise")
         self._rng = make_rng(rng, seed)
@@ -56,13 +51,13 @@ class AutoencoderStack(Module):
         return X
 
     def _up(self, X, n_layers, batch_size=4096):
-        out = []
-        for i in range(0, max(len(X), 1), batch_size):
-            x = X[i:i + batch_size]
-            for enc in self.encoders[:n_layers]:
-                x = sigmoid(enc.forward(x))
-            out.append(x)
-        return np.concatenate(out)[:len(X)]
+        """``x^{n_layers}``: the clean codes of the first ``n_layers`` encoders."""
+        from ..train import predict
+
+        if n_layers == 0:
+            return X
+        return predict(Sequential(*[m for enc in self.encoders[:n_layers] for m in (enc, Sigmoid())]),
+                       X, batch_size)
 
     def layer_network(self, layer: int) -> Sequential:
         """The denoising autoencoder of layer ``layer`` as trained: masking noise, encoder,
