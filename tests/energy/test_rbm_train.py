@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import neuronet as nt
-from neuronet.energy import RBM, RBMTransformer, ValidationStopping
+from neuronet.energy import RBM, ValidationStopping
 from neuronet.energy import monitors as M
 
 PAIRINGS = [("bernoulli", "bernoulli"), ("gaussian", "bernoulli"), ("gaussian", "gaussian"),
@@ -81,40 +81,6 @@ def test_one_step_lowers_free_energy_gap(visible, hidden, persistent):
         assert r.W.grad[0, 0] == pytest.approx((up - down) / (2 * eps), rel=1e-5, abs=1e-8)
         opt.step()
         assert gap() < before
-
-
-def test_digits_features_beat_raw_pixels():
-    """scikit-learn's RBM example: nudged digits, RBM(100) + logistic vs raw pixels."""
-    from scipy.ndimage import convolve
-    from sklearn import datasets, linear_model, metrics
-    from sklearn.model_selection import train_test_split
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import minmax_scale
-
-    X, y = datasets.load_digits(return_X_y=True)
-    shifts = [np.array(w).reshape(3, 3) for w in ([0, 1, 0, 0, 0, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0, 0, 0, 0],
-                                                 [0, 0, 0, 0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 0, 0, 0, 1, 0])]
-    imgs = X.reshape(-1, 8, 8)
-    X = np.concatenate([X] + [np.stack([convolve(im, w, mode="constant") for im in imgs]).reshape(len(X), 64)
-                              for w in shifts])
-    y = np.tile(y, 5)
-    X = minmax_scale(X.astype(np.float32), feature_range=(0, 1))
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=0)
-    model = Pipeline([("rbm", RBMTransformer(n_components=100, learning_rate=0.06, n_iter=10, batch_size=10,
-                                             random_state=0)),
-                      ("logistic", linear_model.LogisticRegression(C=6000, max_iter=1000))])
-    model.fit(Xtr, ytr)
-    f1_rbm = metrics.f1_score(yte, model.predict(Xte), average="weighted")
-    raw = linear_model.LogisticRegression(C=100, max_iter=1000).fit(Xtr, ytr)
-    f1_raw = metrics.f1_score(yte, raw.predict(Xte), average="weighted")
-    assert f1_rbm > 0.9 and f1_rbm > f1_raw + 0.1, (f1_rbm, f1_raw)
-    assert model.named_steps["rbm"].components_.shape == (100, 64)
-    from sklearn.base import clone
-
-    twin = clone(model.named_steps["rbm"])  # get_params/set_params: grid search works
-    assert twin.get_params() == model.named_steps["rbm"].get_params() and not hasattr(twin, "rbm_")
-    with pytest.raises(RuntimeError, match="not fitted"):
-        twin.transform(Xte)
 
 
 def test_resume_from_checkpoint_is_identical(tmp_path):

@@ -39,7 +39,7 @@ from ..module import Module, Parameter
 from ..random import make_rng
 from .units import Units, make_units
 
-__all__ = ["RBM", "RBMTransformer"]
+__all__ = ["RBM"]
 
 
 class RBM(Module):
@@ -550,74 +550,6 @@ class RBM(Module):
         if ck.rng_state is not None:
             self._rng.bit_generator.state = ck.rng_state
         return int(ck.epoch or 0), dict(extra.get("history") or {})
-
-
-class RBMTransformer:
-    """scikit-learn-style wrapper: ``fit(X)``, ``transform(X)`` (hidden means).
-
-    Works as a step of a ``sklearn.pipeline.Pipeline`` (e.g. before a
-    ``LogisticRegression``, as in scikit-learn's own RBM example) and with
-    ``clone`` / grid search (``get_params`` / ``set_params``). The fitted
-    :class:`RBM` is ``self.rbm_``; ``components_`` is ``Wᵀ`` as in
-    ``sklearn.neural_network.BernoulliRBM``.
-    """
-
-    _param_names = ("n_components", "visible", "hidden", "learning_rate", "batch_size", "n_iter", "k",
-                    "persistent", "momentum", "weight_decay", "random_state", "verbose")
-
-    def __init__(self, n_components: int = 256, visible="bernoulli", hidden="bernoulli",
-                 learning_rate=0.1, batch_size: int = 10, n_iter: int = 10, k: int = 1,
-                 persistent: bool = False, momentum=None, weight_decay: float = 1e-4,
-                 random_state=None, verbose: bool = False):
-        self.n_components, self.visible, self.hidden = n_components, visible, hidden
-        self.learning_rate, self.batch_size, self.n_iter, self.k = learning_rate, batch_size, n_iter, k
-        self.persistent, self.momentum, self.weight_decay = persistent, momentum, weight_decay
-        self.random_state, self.verbose = random_state, verbose
-
-    def get_params(self, deep: bool = True) -> dict:
-        return {name: getattr(self, name) for name in self._param_names}
-
-    def set_params(self, **params):
-        for name, value in params.items():
-            if name not in self._param_names:
-                raise ValueError(f"invalid parameter {name!r} for RBMTransformer; valid: {self._param_names}")
-            setattr(self, name, value)
-        return self
-
-    def fit(self, X, y=None):
-        X = np.asarray(X)
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D (samples, features), got shape {X.shape}")
-        self.rbm_ = RBM(X.shape[1], self.n_components, self.visible, self.hidden, seed=self.random_state)
-        self.rbm_.fit(X, epochs=self.n_iter, batch_size=self.batch_size, k=self.k,
-                      persistent=self.persistent, lr=self.learning_rate, momentum=self.momentum,
-                      weight_decay=self.weight_decay, verbose=self.verbose, seed=self.random_state)
-        self.n_features_in_ = X.shape[1]
-        return self
-
-    def _fitted(self) -> RBM:
-        if not hasattr(self, "rbm_"):
-            raise RuntimeError("this RBMTransformer is not fitted yet: call fit(X) first")
-        return self.rbm_
-
-    def transform(self, X):
-        return self._fitted().transform(X)
-
-    def fit_transform(self, X, y=None):
-        return self.fit(X, y).transform(X)
-
-    def score_samples(self, X):
-        """Stochastic pseudo-likelihood of each row (as ``BernoulliRBM.score_samples``)."""
-        from .monitors import pseudo_likelihood
-
-        return pseudo_likelihood(self._fitted(), X, seed=self.random_state)
-
-    @property
-    def components_(self):
-        return self._fitted().W.data.T
-
-    def __repr__(self):
-        return "RBMTransformer(" + ", ".join(f"{k}={v!r}" for k, v in self.get_params().items()) + ")"
 
 
 def _hook(callbacks, name, *args):
