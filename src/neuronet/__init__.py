@@ -2,7 +2,8 @@
 
 ``import neuronet as nt``; see docs/architecture.md for the protocols.
 """
-from . import backend, data, energy, init, layers, models, optim, random, reproduce, surgery, train, viz
+from . import (backend, data, distributed, energy, init, layers, models, optim, random, reproduce, surgery,
+               train, viz)
 from .backend import get_default_dtype, set_default_dtype, to_device
 from .gradcheck import *  # noqa: F401,F403
 from .io import *  # noqa: F401,F403

@@ -1,0 +1,97 @@
+"""Run under ``mpiexec -n 2`` by test_mpi.py: ``python mpi_worker.py SCENARIO OUT_DIR``.
+
+Each scenario trains or estimates on this rank's shard and writes what the test
+compares with a single process to ``OUT_DIR/<scenario>_rank<r>.npz``.
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+import neuronet as nt
+from neuronet import distributed as D
+from neuronet.energy import RBM
+
+#: shared by the worker and the test's single-process references
+MLP_SIZES, MLP_BATCH, MLP_STEPS = [5, 7, 3], 7, 6
+RBM_SHAPE, RBM_BATCH, RBM_STEPS, RBM_LR = (6, 4), 8, 5, 0.1
+
+
+def mlp_data():
+    rng = np.random.default_rng(1)
+    return rng.standard_normal((MLP_BATCH * MLP_STEPS, MLP_SIZES[0])), rng.integers(0, 3, MLP_BATCH * MLP_STEPS)
+
+
+def rbm_data():
+    rng = np.random.default_rng(2)
+    return (rng.random((RBM_BATCH * RBM_STEPS, RBM_SHAPE[0])) < 0.4).astype(np.float64)
+
+
+def rbm_seed(step, part):
+    return 1000 * step + part
+
+
+def train_mlp(comm):
+    """Adam on global batches of 7 rows (shards of 3 and 4): rank 1 starts from other weights."""
+    X, y = mlp_data()
+    model = nt.models.MLP(MLP_SIZES, activation="tanh", seed=comm.rank, dtype=np.float64)
+    loss = nt.SoftmaxCrossEntropy()
+    opt = D.DataParallel(nt.optim.Adam(model.parameters(), lr=0.05), comm)
+    losses = []
+    for s in range(MLP_STEPS):
+        rows = D.shard(np.arange(s * MLP_BATCH, (s + 1) * MLP_BATCH), comm)
+        opt.zero_grad()
+        opt.loss = loss(model.forward(X[rows]), y[rows])
+        opt.count = len(rows)
+        model.backward(loss.backward())
+        opt.step()
+        losses.append(opt.global_loss)
+    return {**{k: v for k, v in model.state_dict().items()}, "losses": np.array(losses),
+            "calls": opt.allreduce_calls}
+
+
+def train_rbm(comm):
+    """CD-1: rank r draws the Gibbs samples of half r of each global batch with seed (step, r)."""
+    X = rbm_data()
+    rbm = RBM(*RBM_SHAPE, seed=5 + comm.rank, dtype=np.float64)
+    opt = D.DataParallel(nt.optim.SGD(rbm.parameters(), lr=RBM_LR), comm)
+    for s in range(RBM_STEPS):
+        rows = D.shard(np.arange(s * RBM_BATCH, (s + 1) * RBM_BATCH), comm)
+        rbm._rng = np.random.default_rng(rbm_seed(s, comm.rank))
+        opt.count = len(rows)
+        rbm.partial_fit(X[rows], optimizer=opt, weight_decay=0.0)
+    return dict(rbm.state_dict())
+
+
+def ais_and_sums(comm):
+    rbm = RBM(*RBM_SHAPE, seed=5, init_std=0.5, dtype=np.float64)
+    result = D.ais_log_partition(rbm, n_runs=9, comm=comm, seed=3, betas=np.linspace(0, 1, 50))
+    rng = np.random.default_rng(7)
+    H, T = rng.standard_normal((10, 4)), rng.standard_normal((10, 2))
+    mine = D.shard(np.arange(10), comm)
+    HtH, HtT = D.allreduce_sum([H[mine].T @ H[mine], H[mine].T @ T[mine]], comm)
+    return {"log_z": result.log_z, "log_w": result.log_weights, "HtH": HtH, "HtT": HtT}
+
+
+def fail(comm):
+    """Rank 1 raises while rank 0 waits in the allreduce: both must end, not hang."""
+    if comm.rank == 1:
+        raise ValueError("rank one broke on purpose")
+    comm.allreduce(np.zeros(3))
+    return {}
+
+
+SCENARIOS = {"mlp": train_mlp, "rbm": train_rbm, "stats": ais_and_sums, "fail": fail}
+
+
+def main(argv):
+    out = argv[2]
+    comm = D.get_communicator("mpi")
+    for name in argv[1].split(","):
+        result = SCENARIOS[name](comm)
+        np.savez(f"{out}/{name}_rank{comm.rank}.npz", **result)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

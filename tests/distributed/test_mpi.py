@@ -1,0 +1,179 @@
+"""Data-parallel training on 2 local MPI ranks equals one process on the combined batch.
+
+The MPI runs start ``mpiexec -n 2`` on this machine (loopback only) with a
+timeout; without mpi4py or an ``mpiexec`` they skip. The single-process tests
+below them need neither.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import neuronet as nt
+from neuronet import distributed as D
+from neuronet.energy import RBM, ais
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import mpi_worker as W  # noqa: E402
+
+SRC = HERE.parents[1] / "src"
+
+
+def _mpiexec():
+    found = shutil.which("mpiexec", path=os.pathsep.join([str(Path(sys.executable).parent),
+                                                           os.environ.get("PATH", "")]))
+    return found
+
+
+def run_mpi(scenarios: str, out: Path, n: int = 2, timeout: float = 120):
+    """``mpiexec -n 2 python mpi_worker.py SCENARIOS OUT`` on loopback; returns the CompletedProcess."""
+    pytest.importorskip("mpi4py")
+    mpiexec = _mpiexec()
+    if mpiexec is None:
+        pytest.skip("no mpiexec (pip install 'neuronet[mpi]')")
+    env = dict(os.environ, OMP_NUM_THREADS="1", HYDRA_IFACE="lo",
+               PYTHONPATH=os.pathsep.join([str(SRC), str(HERE), os.environ.get("PYTHONPATH", "")]))
+    cmd = [mpiexec, "-n", str(n), sys.executable, str(HERE / "mpi_worker.py"), scenarios, str(out)]
+    try:
+        return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"mpiexec did not finish in {timeout} s (a hang): {e.stderr}")
+
+
+@pytest.fixture(scope="module")
+def two_ranks(tmp_path_factory):
+    out = tmp_path_factory.mktemp("mpi")
+    done = run_mpi("mlp,rbm,stats", out)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return lambda name: [dict(np.load(out / f"{name}_rank{r}.npz")) for r in range(2)]
+
+
+def test_mlp_equals_one_process_on_the_combined_batch(two_ranks):
+    ranks = two_ranks("mlp")
+    X, y = W.mlp_data()
+    model = nt.models.MLP(W.MLP_SIZES, activation="tanh", seed=0, dtype=np.float64)
+    loss = nt.SoftmaxCrossEntropy()
+    opt = nt.optim.Adam(model.parameters(), lr=0.05)
+    losses = []
+    for s in range(W.MLP_STEPS):
+        rows = slice(s * W.MLP_BATCH, (s + 1) * W.MLP_BATCH)
+        opt.zero_grad()
+        losses.append(loss(model.forward(X[rows]), y[rows]))
+        model.backward(loss.backward())
+        opt.step()
+    for got in ranks:  # both ranks hold the single-process weights (rank 1 started elsewhere)
+        for name, value in model.state_dict().items():
+            np.testing.assert_allclose(got[name], value, rtol=1e-12, atol=1e-14, err_msg=name)
+        np.testing.assert_allclose(got["losses"], losses, rtol=1e-12)
+        assert int(got["calls"]) == W.MLP_STEPS  # one allreduce per step
+
+
+def test_rbm_cd_equals_one_process_with_the_same_samples(two_ranks):
+    ranks = two_ranks("rbm")
+    X = W.rbm_data()
+    rbm = RBM(*W.RBM_SHAPE, seed=5, dtype=np.float64)
+    recorder = _GradientRecorder(rbm.parameters())
+    for s in range(W.RBM_STEPS):
+        rows = np.arange(s * W.RBM_BATCH, (s + 1) * W.RBM_BATCH)
+        halves = np.array_split(rows, 2)
+        total = [np.zeros_like(p.data) for p in rbm.parameters()]
+        for r, half in enumerate(halves):  # the samples rank r draws for its half
+            rbm._rng = np.random.default_rng(W.rbm_seed(s, r))
+            rbm.partial_fit(X[half], optimizer=recorder, weight_decay=0.0)
+            for t, g in zip(total, recorder.grads):
+                t += len(half) * g
+        for p, t in zip(rbm.parameters(), total):
+            p.data -= W.RBM_LR * t / len(rows)
+    for got in ranks:
+        for name, value in rbm.state_dict().items():
+            np.testing.assert_allclose(got[name], value, rtol=1e-12, atol=1e-14, err_msg=name)
+
+
+class _GradientRecorder:
+    """An 'optimiser' that keeps the gradients instead of stepping."""
+
+    def __init__(self, params):
+        self.params = params
+
+    def step(self):
+        self.grads = [p.grad.copy() for p in self.params]
+
+
+def test_ais_runs_split_over_ranks_and_statistics_sum(two_ranks):
+    ranks = two_ranks("stats")
+    rbm = RBM(*W.RBM_SHAPE, seed=5, init_std=0.5, dtype=np.float64)
+    children = np.random.SeedSequence(3).spawn(2)
+    log_w = np.concatenate([ais.ais_log_partition(rbm, n_runs=n, rng=np.random.default_rng(c),
+                                                  betas=np.linspace(0, 1, 50)).log_weights
+                            for n, c in zip((4, 5), children)])
+    pooled = ais.ais_result(log_w, _log_z_base(rbm), 50)
+    rng = np.random.default_rng(7)
+    H, T = rng.standard_normal((10, 4)), rng.standard_normal((10, 2))
+    for got in ranks:
+        np.testing.assert_allclose(got["log_w"], log_w, rtol=1e-12)
+        assert float(got["log_z"]) == pytest.approx(pooled.log_z, rel=1e-12)
+        np.testing.assert_allclose(got["HtH"], H.T @ H, rtol=1e-12)
+        np.testing.assert_allclose(got["HtT"], H.T @ T, rtol=1e-12)
+
+
+def _log_z_base(rbm):
+    return ais.ais_log_partition(rbm, n_runs=2, betas=np.linspace(0, 1, 3), seed=0).log_z_base
+
+
+def test_a_failing_rank_stops_every_rank(tmp_path):
+    done = run_mpi("fail", tmp_path, timeout=60)
+    assert done.returncode != 0
+    assert "rank 1 of 2 failed" in done.stderr and "rank one broke on purpose" in done.stderr
+
+
+# ------------------------------------------------------------ one process, no MPI
+def test_without_a_launcher_the_communicator_is_one_process():
+    script = ("import sys, neuronet.distributed as D; c = D.get_communicator(); "
+              "print(type(c).__name__, c.rank, c.size, 'mpi4py' in sys.modules)")
+    env = {k: v for k, v in os.environ.items() if k not in D.comm._LAUNCHER_VARIABLES}
+    env["PYTHONPATH"] = str(SRC)
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["SingleProcess", "0", "1", "False"], out.stderr
+    with pytest.raises(ValueError, match="comm must be 'auto'"):
+        D.get_communicator("tcp")
+
+
+def test_one_process_data_parallel_is_the_plain_optimiser():
+    X, y = W.mlp_data()
+    runs = []
+    for wrap in (False, True):
+        model = nt.models.MLP(W.MLP_SIZES, seed=0, dtype=np.float64)
+        opt = nt.optim.Momentum(model.parameters(), lr=0.1)
+        opt = D.DataParallel(opt) if wrap else opt
+        loss = nt.SoftmaxCrossEntropy()
+        for _ in range(3):
+            opt.zero_grad()
+            loss(model.forward(X), y)
+            model.backward(loss.backward())
+            opt.step()
+        runs.append(model.state_dict())
+    opt.lr = 0.5  # hyper-parameters go to the wrapped rule (LR schedules)
+    assert opt.optimizer.lr == 0.5 and opt.state_dict()["hyper"]["lr"] == 0.5
+    for name in runs[0]:
+        np.testing.assert_array_equal(runs[0][name], runs[1][name])
+
+
+@pytest.mark.parametrize("n, size", [(7, 2), (10, 3), (2, 4)])
+def test_shards_and_shares_cover_everything_once(n, size):
+    comms = [_FakeRank(r, size) for r in range(size)]
+    parts = [D.shard(np.arange(n), c) for c in comms]
+    assert np.array_equal(np.concatenate(parts), np.arange(n))
+    assert max(map(len, parts)) - min(map(len, parts)) <= 1
+    assert [D.split_count(n, c) for c in comms] == [len(p) for p in parts]
+
+
+class _FakeRank(D.SingleProcess):
+    def __init__(self, rank, size):
+        self.rank, self.size = rank, size
