@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler, minmax_scale  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-from neuronet.sklearn import RBM, MLPClassifier, MLPRegressor  # noqa: E402
+from neuronet.sklearn import RBM, LeNet5Classifier, MLPClassifier, MLPRegressor  # noqa: E402
 
 _STOCHASTIC_SCORE = ("score_samples flips one randomly drawn unit per row (BernoulliRBM's "
                      "stochastic pseudo-likelihood), so its values depend on the rows around it")
@@ -61,6 +61,13 @@ def _expected_failed(estimator):
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed)
 def test_check_estimator(estimator, check):
+    check(estimator)
+
+
+# LeNet-5 trains ~60k weights over 32×32 fields: its ~50 checks take minutes on 2 cores
+@pytest.mark.slow
+@parametrize_with_checks([LeNet5Classifier(max_iter=3, learning_rate_init=0.01, random_state=0)])
+def test_check_estimator_lenet5(estimator, check):
     check(estimator)
 
 
@@ -228,3 +235,20 @@ def test_rbm_partial_fit_every_pairing(visible, hidden):
     rbm.partial_fit(X[30:])
     assert rbm.transform(X).shape == (60, 4) and not np.allclose(rbm.components_, before)
     assert hasattr(rbm, "score_samples") == (visible == "bernoulli")
+
+
+def test_lenet5_classifier_on_digit_images(digits):
+    """sklearn's 8×8 digits as images (N, 8, 8), centred in LeNet's 32×32 field."""
+    Xtr, Xte, ytr, yte = digits
+    clf = LeNet5Classifier(max_iter=4, learning_rate_init=3e-3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(Xtr.reshape(-1, 8, 8), ytr)
+    assert clf.image_shape_ == (8, 8) and clf.n_features_in_ == 64
+    assert clf.score(Xte.reshape(-1, 1, 8, 8), yte) > 0.85  # 4 epochs
+    assert clf.score(Xte, yte) == clf.score(Xte.reshape(-1, 8, 8), yte)  # flat rows: the same images
+    field = clf._network_input(Xte[:1])
+    assert field.shape == (1, 1, 32, 32) and np.array_equal(field[0, 0, 12:20, 12:20], Xte[0].reshape(8, 8))
+    assert field.sum() == Xte[0].sum()
+    with pytest.raises(ValueError, match="32×32 field"):
+        clf.fit(np.zeros((4, 40, 40)), [0, 1, 0, 1])

@@ -4,7 +4,8 @@
 fitted estimators pickle, as scikit-learn's do (neuronet's own files stay
 ``.npz`` + JSON: ``nt.save(estimator.model_, path)``).
 """
+from .lenet import LeNet5Classifier
 from .mlp import MLPClassifier, MLPRegressor
 from .rbm import RBM
 
-__all__ = ["MLPClassifier", "MLPRegressor", "RBM"]
+__all__ = ["LeNet5Classifier", "MLPClassifier", "MLPRegressor", "RBM"]
