@@ -70,8 +70,10 @@ def cmd_train(args) -> int:
                batch_size=int(tcfg.get("batch_size", 32)), seed=tcfg.get("seed"),
                smoothing=float(tcfg.get("smoothing", 0.05)), clip_grad_norm=tcfg.get("clip_grad_norm"),
                callbacks=_callbacks(tcfg, ckpt, not args.no_progress, cfg),
-               resume_from=ckpt if args.resume else None, **kw)
+               resume_from=ckpt if args.resume else None, comm="auto", **kw)
     train_time = time.perf_counter() - t0
+    if not hist.trainer.comm.is_root:  # under mpiexec: rank 0 reports and writes
+        return 0
     # the final model (best weights if early stopping restored them); checkpoint.npz stays
     # the exact state of the last epoch, for --resume
     final = hist.trainer.save_checkpoint(out / "model.npz", extra={"config": cfg})

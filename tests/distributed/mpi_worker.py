@@ -74,6 +74,38 @@ def ais_and_sums(comm):
     return {"log_z": result.log_z, "log_w": result.log_weights, "HtH": HtH, "HtT": HtT}
 
 
+LOOP_ROWS, LOOP_BATCH = 45, 10
+
+
+def loop_data():
+    rng = np.random.default_rng(4)
+    return rng.standard_normal((LOOP_ROWS, MLP_SIZES[0])), rng.integers(0, 3, LOOP_ROWS)
+
+
+def loop_fit(model, epochs, comm=None, **kw):
+    X, y = loop_data()
+    opt = nt.optim.Momentum(model.parameters(), lr=0.1)
+    return nt.fit(model, nt.SoftmaxCrossEntropy(), opt, X, y, epochs=epochs, batch_size=LOOP_BATCH,
+                  comm=comm, **kw)
+
+
+def train_loop(comm, out):
+    """nt.fit on the loop: 2 epochs with a checkpoint, then a resume to 4 on every rank;
+    rank 1 starts from other weights and another seed; batches of 10 end with 5 rows."""
+    X, y = loop_data()
+    ck = f"{out}/loop_checkpoint.npz"
+    first = nt.models.MLP(MLP_SIZES, seed=comm.rank, dtype=np.float64)
+    loop_fit(first, 2, comm, seed=comm.rank * 99, callbacks=[nt.ModelCheckpoint(ck)])
+    model = nt.models.MLP(MLP_SIZES, seed=7 + comm.rank, dtype=np.float64)
+    history = loop_fit(model, 4, comm, resume_from=ck, validation=(X[:9], y[:9]))
+    # the stop decision is rank 0's: rank 1's validation data would stop it at once
+    stopper = nt.EarlyStopping("val_loss", patience=1, restore_best=False)
+    val = (X[:9], y[:9]) if comm.rank == 0 else (X[:9], (y[:9] + 1) % 3)
+    stopped = loop_fit(nt.models.MLP(MLP_SIZES, seed=0, dtype=np.float64), 40, comm, seed=0,
+                       validation=val, callbacks=[stopper])
+    return {**model.state_dict(), "loss": np.array(history["loss"]), "stop_epochs": len(stopped)}
+
+
 def fail(comm):
     """Rank 1 raises while rank 0 waits in the allreduce: both must end, not hang."""
     if comm.rank == 1:
@@ -82,14 +114,15 @@ def fail(comm):
     return {}
 
 
-SCENARIOS = {"mlp": train_mlp, "rbm": train_rbm, "stats": ais_and_sums, "fail": fail}
+SCENARIOS = {"mlp": train_mlp, "rbm": train_rbm, "stats": ais_and_sums, "loop": train_loop, "fail": fail}
 
 
 def main(argv):
     out = argv[2]
     comm = D.get_communicator("mpi")
     for name in argv[1].split(","):
-        result = SCENARIOS[name](comm)
+        run = SCENARIOS[name]
+        result = run(comm, out) if name == "loop" else run(comm)
         np.savez(f"{out}/{name}_rank{comm.rank}.npz", **result)
 
 

@@ -50,7 +50,7 @@ def run_mpi(scenarios: str, out: Path, n: int = 2, timeout: float = 120):
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory):
     out = tmp_path_factory.mktemp("mpi")
-    done = run_mpi("mlp,rbm,stats", out)
+    done = run_mpi("mlp,rbm,stats,loop", out)
     assert done.returncode == 0, done.stderr[-3000:]
     return lambda name: [dict(np.load(out / f"{name}_rank{r}.npz")) for r in range(2)]
 
@@ -125,6 +125,21 @@ def test_ais_runs_split_over_ranks_and_statistics_sum(two_ranks):
 
 def _log_z_base(rbm):
     return ais.ais_log_partition(rbm, n_runs=2, betas=np.linspace(0, 1, 3), seed=0).log_z_base
+
+
+def test_the_loop_trains_data_parallel_and_resumes_on_every_rank(two_ranks):
+    ranks = two_ranks("loop")
+    X, y = W.loop_data()
+    model = nt.models.MLP(W.MLP_SIZES, seed=0, dtype=np.float64)
+    history = W.loop_fit(model, 4, seed=0, validation=(X[:9], y[:9]))
+    reference = W.loop_fit(nt.models.MLP(W.MLP_SIZES, seed=0, dtype=np.float64), 40, seed=0,
+                           validation=(X[:9], y[:9]),
+                           callbacks=[nt.EarlyStopping("val_loss", patience=1, restore_best=False)])
+    for got in ranks:
+        for name, value in model.state_dict().items():
+            np.testing.assert_allclose(got[name], value, rtol=1e-11, atol=1e-13, err_msg=name)
+        np.testing.assert_allclose(got["loss"], history["loss"], rtol=1e-11)  # the global epoch means
+        assert int(got["stop_epochs"]) == len(reference) < 40
 
 
 def test_a_failing_rank_stops_every_rank(tmp_path):

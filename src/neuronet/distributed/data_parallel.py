@@ -75,7 +75,9 @@ class DataParallel:
 
     ``count`` is this rank's number of rows in the current batch (the loop sets
     it; equal shards may leave it at 1) and ``loss`` its mean loss; after
-    ``step()``, ``global_loss`` and ``global_count`` hold the combined batch's.
+    ``reduce()`` or ``step()``, ``global_loss`` and ``global_count`` hold the
+    combined batch's (the loop reduces first, so that every rank sees the same
+    loss before deciding whether training diverged).
     Everything else (``lr``, ``state_dict``, ``t``, ``zero_grad``) is the
     wrapped optimiser's, so schedules and checkpoints see no difference.
     """
@@ -88,29 +90,44 @@ class DataParallel:
         self.__dict__["optimizer"] = optimizer
         self.__dict__["comm"] = get_communicator(comm)
         grads = [p.grad for p in optimizer.params]
-        self.__dict__["_buffer"] = flat_buffer(grads, extra=2, dtype=np.float64
+        self.__dict__["_buffer"] = flat_buffer(grads, extra=3, dtype=np.float64
                                                if not grads else np.result_type(*[g.dtype for g in grads]))
-        self.__dict__.update(count=1, loss=0.0, global_count=1, global_loss=0.0, allreduce_calls=0)
+        self.__dict__.update(count=1, loss=None, global_count=1, global_loss=None, allreduce_calls=0,
+                             reduced=False)
         if broadcast:
             broadcast_parameters(optimizer.params, self.comm)
 
-    def allreduce_gradients(self) -> None:
-        """``p.grad := Σ_r n_r g_r / Σ_r n_r`` on every rank (one allreduce)."""
+    def reduce(self, count=None, loss=None):
+        """Sum ``[n_r·g_r, n_r, n_r·L_r]`` over the ranks (one allreduce), then
+        ``p.grad := Σ_r n_r g_r / Σ_r n_r`` on every rank; returns the combined
+        batch's loss ``Σ_r n_r L_r / Σ_r n_r`` (None when no rank gave one).
+        ``step()`` then applies the rule without reducing again."""
+        if count is not None:
+            self.count = count
+        if loss is not None or count is not None:
+            self.loss = loss
         grads = [p.grad for p in self.optimizer.params]
         buffer, n = self._buffer, float(self.count)
+        has_loss = self.loss is not None and n > 0
         end = _pack(grads, buffer, scale=n)
-        buffer[end], buffer[end + 1] = n, n * float(self.loss)
+        buffer[end:end + 3] = n, n * float(self.loss) if has_loss else 0.0, n if has_loss else 0.0
         self.comm.allreduce(buffer)
-        total = float(buffer[end])
-        self.__dict__.update(global_count=total, global_loss=float(buffer[end + 1]) / total,
-                             allreduce_calls=self.allreduce_calls + 1)
+        total, loss_sum, loss_count = (float(v) for v in buffer[end:end + 3])
+        if total == 0:
+            raise ValueError("DataParallel.reduce: no rank had any rows in this batch")
         _unpack(buffer, grads, scale=1.0 / total)
+        self.__dict__.update(global_count=total, reduced=True, allreduce_calls=self.allreduce_calls + 1,
+                             global_loss=loss_sum / loss_count if loss_count else None)
+        return self.global_loss
 
     def step(self) -> None:
-        if self.comm.size > 1:
-            self.allreduce_gradients()
-        else:
-            self.__dict__.update(global_count=self.count, global_loss=float(self.loss))
+        """Average the gradients over the ranks (unless :meth:`reduce` just did), then update."""
+        if not self.reduced:
+            if self.comm.size > 1:
+                self.reduce()
+            else:
+                self.__dict__.update(global_count=self.count, global_loss=self.loss)
+        self.__dict__["reduced"] = False
         self.optimizer.step()
 
     def __getattr__(self, name):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..energy import ais
 from .comm import Communicator, get_communicator
 from .data_parallel import _pack, _unpack, flat_buffer
 
@@ -40,12 +39,14 @@ def split_count(total: int, comm: Communicator) -> int:
     return (comm.rank + 1) * total // comm.size - comm.rank * total // comm.size
 
 
-def ais_log_partition(rbm, n_runs: int = 100, comm=None, seed=None, **kwargs) -> ais.AISResult:
+def ais_log_partition(rbm, n_runs: int = 100, comm=None, seed=None, **kwargs):
     """:func:`neuronet.energy.ais_log_partition` with its ``n_runs`` chains split over ranks.
 
     Rank ``r`` runs its share with the ``r``-th child of ``SeedSequence(seed)``;
     the log-weights of all chains are gathered and pooled on every rank.
     """
+    from ..energy import ais  # energy imports the training loop, which imports this package
+
     comm = get_communicator(comm)
     local = split_count(n_runs, comm)
     if local < 2:

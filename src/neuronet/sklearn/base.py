@@ -28,7 +28,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .. import optim
 from .. import validation as V
 from ..train.callbacks import EarlyStopping
-from ..train.trainer import fit, predict
+from ..train.supervised import fit, predict
 
 __all__ = ["NetworkEstimator", "seed_from", "SOLVERS"]
 

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from ..backend import get_array_module
+from ..distributed.data_parallel import shard
 from ..validation import check_int
 
 __all__ = ["Batches", "ArrayBatches"]
@@ -29,6 +30,7 @@ class Batches:
         self.n = check_int(n, "number of training objects", minimum=1)
         self.batch_size = check_int(batch_size, "batch_size", minimum=1)
         self.shuffle = bool(shuffle)
+        self.comm = None  # set by a data-parallel loop: each rank gathers its shard of a batch
 
     def __len__(self) -> int:
         return math.ceil(self.n / self.batch_size)
@@ -40,7 +42,10 @@ class Batches:
         """The batches of one epoch, in the order drawn from ``rng``."""
         order = self.order(rng)
         for i in range(0, self.n, self.batch_size):
-            yield self.gather(order[i:i + self.batch_size])
+            yield self.gather(self._part(order[i:i + self.batch_size]))
+
+    def _part(self, idx):
+        return idx if self.comm is None else shard(idx, self.comm)
 
     def gather(self, idx):
         """The batch made of the objects ``idx``."""
@@ -81,7 +86,7 @@ class ArrayBatches(Batches):
         xp = get_array_module(self.arrays[0])
         order = xp.asarray(order)
         for i in range(0, self.n, self.batch_size):
-            yield self.gather(order[i:i + self.batch_size])
+            yield self.gather(self._part(order[i:i + self.batch_size]))
 
     def gather(self, idx):
         m = len(idx)

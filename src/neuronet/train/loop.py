@@ -22,6 +22,8 @@ import math
 import time
 
 
+from ..distributed.comm import get_communicator
+from ..distributed.data_parallel import DataParallel
 from ..io import restore, save
 from ..random import make_rng
 from ..validation import check_int, check_positive, check_probability
@@ -73,12 +75,21 @@ class Loop:
     ``epochs``, ``q`` (running Q), ``history``, ``rng``, ``n_batches``, ``desc``,
     ``stop_training`` (set True to stop after the epoch), ``failed`` (the exception
     that ended the run, if any) and ``save_checkpoint(path)``.
+
+    ``comm`` (a :mod:`neuronet.distributed` communicator, or ``'auto'`` for MPI
+    when started by ``mpiexec``) trains data-parallel: every rank draws the same
+    order from the shared seed (rank 0's) and takes its shard of each batch of
+    ``batch_size`` objects, the optimiser becomes
+    :class:`~neuronet.distributed.DataParallel` (the combined batch's gradient and
+    loss on every rank), the epoch's metrics are summed over the ranks, and rank
+    0's stop decision holds for all. Only rank 0 shows progress and writes
+    checkpoints; every rank resumes from the same file.
     """
 
     def __init__(self, step: Step, *, epochs: int = 10, batch_size: int = 32, shuffle: bool = True,
                  seed=None, rng=None, callbacks=None, progress: bool = False, validation=None,
                  resume_from=None, smoothing: float = 0.05, clip_grad_norm=None,
-                 record_q: bool = False, desc: str = "epoch"):
+                 record_q: bool = False, desc: str = "epoch", comm=None):
         if not isinstance(step, Step):
             raise TypeError(f"step must be a neuronet.train.Step, got {type(step).__name__}")
         self.step = step
@@ -101,6 +112,19 @@ class Loop:
         self.history = History()
         self.epoch, self.q, self.stop_training, self.failed = 0, None, False, None
         self.batches, self.n_batches = None, None
+        self.comm = get_communicator(comm)
+        if self.comm.size > 1:
+            self._distribute()
+
+    def _distribute(self):
+        comm = self.comm
+        if self.batch_size < comm.size:
+            raise ValueError(f"batch_size={self.batch_size} gives some of the {comm.size} ranks no objects")
+        if self.step.optimizer is not None and not isinstance(self.step.optimizer, DataParallel):
+            self.step.optimizer = DataParallel(self.step.optimizer, comm)
+        self.rng.bit_generator.state = comm.broadcast_object(self.rng.bit_generator.state)
+        if not comm.is_root:
+            self.callbacks = [c for c in self.callbacks if not isinstance(c, ProgressBar)]
 
     @property
     def model(self):
@@ -124,11 +148,13 @@ class Loop:
         meta = {"trainer": self.state()}
         if extra:
             meta.update(extra)
-        return save(path, self.model, self.optimizer, epoch=self.epoch, rng=self.rng, extra=meta)
+        if not self.comm.is_root:  # one writer
+            return path
+        return save(path, self.model, _unwrap(self.optimizer), epoch=self.epoch, rng=self.rng, extra=meta)
 
     def load_checkpoint(self, path):
         """Restore a checkpoint written by :meth:`save_checkpoint` into this run."""
-        ck = restore(path, self.model, self.optimizer)
+        ck = restore(path, self.model, _unwrap(self.optimizer))
         if ck.rng_state is not None:
             ck.restore_rng(self.rng)
         st = (ck.extra or {}).get("trainer", {})
@@ -152,6 +178,7 @@ class Loop:
             self.batches = data[0]
         else:
             self.batches = ArrayBatches(data, self.batch_size, self.shuffle)
+        self.batches.comm = self.comm if self.comm.size > 1 else None
         self.n_batches = len(self.batches)
         if self.resume_from is not None:
             self.load_checkpoint(self.resume_from)
@@ -168,6 +195,8 @@ class Loop:
         finally:
             for c in self.callbacks:
                 c.on_train_end(self)
+        if self.comm.size > 1:  # rank 0's last checkpoint is on disk before any rank reads it
+            self.comm.barrier()
         return self.history
 
     def _run_epoch(self):
@@ -187,6 +216,8 @@ class Loop:
                 sums[k] = sums.get(k, 0.0) + float(v) * m
             for c in batch_cbs:
                 c.on_batch_end(self, b, metrics.get("loss"))
+        if self.comm.size > 1:
+            sums, count = _global_sums(sums, count, self.comm)
         rec = {"epoch": epoch}
         rec.update({k: v / max(count, 1) for k, v in sums.items()})
         rec.update({"q": self.q, "lr": getattr(self.optimizer, "lr", None),
@@ -197,13 +228,18 @@ class Loop:
         self.history.records.append(rec)
         for c in self.callbacks:
             c.on_epoch_end(self, epoch, rec)
+        if self.comm.size > 1:
+            self.stop_training = self.comm.broadcast_object(self.stop_training)
 
     def _update(self, batch, epoch: int, b: int) -> dict:
         opt = self.optimizer
         if opt is not None:
             opt.zero_grad()
-        metrics = self.step.compute(batch)
+        m = self.batches.size(batch)
+        metrics = self.step.compute(batch) if m else {}
         L = metrics.get("loss")
+        if isinstance(opt, DataParallel):
+            L = opt.reduce(m, L)
         if L is not None:
             L = float(L)
             if not math.isfinite(L):
@@ -217,6 +253,18 @@ class Loop:
                 clip_grad_norm(opt.params, self.clip_grad_norm)
             opt.step()
         return metrics
+
+
+def _unwrap(optimizer):
+    """The rule itself: checkpoints of 1 and of N processes are the same file."""
+    return optimizer.optimizer if isinstance(optimizer, DataParallel) else optimizer
+
+
+def _global_sums(sums: dict, count: int, comm):
+    """The epoch's metric sums and object count over all ranks (one small allreduce)."""
+    keys = sorted(sums)
+    buffer = comm.allreduce(np.array([count] + [sums[k] for k in keys], dtype=np.float64))
+    return dict(zip(keys, buffer[1:].tolist())), int(buffer[0])
 
 
 def _check_callbacks(callbacks) -> list:

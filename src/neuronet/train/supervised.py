@@ -177,7 +177,7 @@ def _prepare(model, loss, X, y, validation, validation_split, split_seed, metric
 def fit(model, loss, optimizer, X, y, epochs=10, batch_size=32, validation=None,
         validation_split=0.0, shuffle=True, callbacks=None, seed=None, rng=None,
         resume_from=None, smoothing=0.05, metrics="auto", clip_grad_norm=None,
-        progress=False, record_q=False, eval_batch_size=1024, split_seed=0) -> History:
+        progress=False, record_q=False, eval_batch_size=1024, split_seed=0, comm=None) -> History:
     """Train ``model`` on ``(X, y)`` by backprop on the one loop; returns the :class:`History`.
 
     * ``batch_size=1``: the lecture's stochastic gradient, one object at a time in
@@ -194,6 +194,7 @@ def fit(model, loss, optimizer, X, y, epochs=10, batch_size=32, validation=None,
       classification losses and integer labels.
     * A NaN or infinite loss raises :class:`TrainingDiverged` naming epoch and batch.
     * ``progress=True`` adds a tqdm :class:`~neuronet.train.callbacks.ProgressBar`.
+    * ``comm``: data-parallel over MPI ranks (see :class:`~neuronet.train.loop.Loop`).
 
     ``history.trainer`` is the :class:`~neuronet.train.loop.Loop` that ran.
     """
@@ -203,7 +204,7 @@ def fit(model, loss, optimizer, X, y, epochs=10, batch_size=32, validation=None,
     loop = Loop(step, epochs=epochs, batch_size=batch_size, shuffle=shuffle, seed=seed, rng=rng,
                 callbacks=callbacks, progress=progress, validation=validation,
                 resume_from=resume_from, smoothing=smoothing, clip_grad_norm=clip_grad_norm,
-                record_q=record_q)
+                record_q=record_q, comm=comm)
     history = loop.run(X, y)
     history.trainer = loop
     return history
