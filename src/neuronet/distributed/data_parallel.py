@@ -17,6 +17,8 @@ persistent chains).
 """
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from ..backend import asnumpy, get_array_module
@@ -77,7 +79,8 @@ class DataParallel:
     it; equal shards may leave it at 1) and ``loss`` its mean loss; after
     ``reduce()`` or ``step()``, ``global_loss`` and ``global_count`` hold the
     combined batch's (the loop reduces first, so that every rank sees the same
-    loss before deciding whether training diverged).
+    loss before deciding whether training diverged). ``allreduce_calls`` and
+    ``allreduce_seconds`` count the collectives and the time spent in them.
     Everything else (``lr``, ``state_dict``, ``t``, ``zero_grad``) is the
     wrapped optimiser's, so schedules and checkpoints see no difference.
     """
@@ -93,7 +96,7 @@ class DataParallel:
         self.__dict__["_buffer"] = flat_buffer(grads, extra=3, dtype=np.float64
                                                if not grads else np.result_type(*[g.dtype for g in grads]))
         self.__dict__.update(count=1, loss=None, global_count=1, global_loss=None, allreduce_calls=0,
-                             reduced=False)
+                             allreduce_seconds=0.0, reduced=False)
         if broadcast:
             broadcast_parameters(optimizer.params, self.comm)
 
@@ -111,7 +114,9 @@ class DataParallel:
         has_loss = self.loss is not None and n > 0
         end = _pack(grads, buffer, scale=n)
         buffer[end:end + 3] = n, n * float(self.loss) if has_loss else 0.0, n if has_loss else 0.0
+        t0 = time.perf_counter()
         self.comm.allreduce(buffer)
+        self.__dict__["allreduce_seconds"] += time.perf_counter() - t0
         total, loss_sum, loss_count = (float(v) for v in buffer[end:end + 3])
         if total == 0:
             raise ValueError("DataParallel.reduce: no rank had any rows in this batch")

@@ -15,7 +15,7 @@ import numpy as np
 from .comm import Communicator, get_communicator
 from .data_parallel import _pack, _unpack, flat_buffer
 
-__all__ = ["allreduce_sum", "split_count", "ais_log_partition"]
+__all__ = ["allreduce_sum", "allreduce_ridge_statistics", "split_count", "ais_log_partition"]
 
 
 def allreduce_sum(arrays, comm=None):
@@ -32,6 +32,15 @@ def allreduce_sum(arrays, comm=None):
         comm.allreduce(buffer)
         _unpack(buffer, items)
     return items[0] if single else items
+
+
+def allreduce_ridge_statistics(stats, tt: float = 0.0, comm=None):
+    """Sum a DSN module's ``RidgeStatistics`` (``HtH``, ``HtT``, row count ``n``) and its
+    ``Σ‖T‖²`` (``tt``) over the ranks, in place (one allreduce); returns ``(stats, tt)``."""
+    totals = np.array([stats.n, tt], dtype=np.float64)
+    allreduce_sum([stats.HtH, stats.HtT, totals], comm)
+    stats.n = int(round(totals[0]))
+    return stats, float(totals[1])
 
 
 def split_count(total: int, comm: Communicator) -> int:
