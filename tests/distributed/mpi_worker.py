@@ -12,6 +12,7 @@ import numpy as np
 import neuronet as nt
 from neuronet import distributed as D
 from neuronet.energy import RBM
+from neuronet.models.dsn_module import DSNModule, UpperSolution, upper_statistics
 
 #: shared by the worker and the test's single-process references
 MLP_SIZES, MLP_BATCH, MLP_STEPS = [5, 7, 3], 7, 6
@@ -67,11 +68,21 @@ def train_rbm(comm):
 def ais_and_sums(comm):
     rbm = RBM(*RBM_SHAPE, seed=5, init_std=0.5, dtype=np.float64)
     result = D.ais_log_partition(rbm, n_runs=9, comm=comm, seed=3, betas=np.linspace(0, 1, 50))
+    Z, T = dsn_data()
+    mine = D.shard(np.arange(len(Z)), comm)
+    stats, tt = upper_statistics(dsn_module(), [(Z[mine], T[mine])])
+    sol = UpperSolution(*D.allreduce_ridge_statistics(stats, tt, comm), ridge=0.5)
+    return {"log_z": result.log_z, "log_w": result.log_weights, "HtH": stats.HtH, "HtT": stats.HtT,
+            "n": stats.n, "U": sol.U, "J": sol.objective}
+
+
+def dsn_module():
+    return DSNModule(4, 6, 2, seed=3, dtype=np.float64)
+
+
+def dsn_data():
     rng = np.random.default_rng(7)
-    H, T = rng.standard_normal((10, 4)), rng.standard_normal((10, 2))
-    mine = D.shard(np.arange(10), comm)
-    HtH, HtT = D.allreduce_sum([H[mine].T @ H[mine], H[mine].T @ T[mine]], comm)
-    return {"log_z": result.log_z, "log_w": result.log_weights, "HtH": HtH, "HtT": HtT}
+    return rng.standard_normal((11, 4)), rng.standard_normal((11, 2))
 
 
 LOOP_ROWS, LOOP_BATCH = 45, 10

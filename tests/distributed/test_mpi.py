@@ -18,6 +18,7 @@ import pytest
 import neuronet as nt
 from neuronet import distributed as D
 from neuronet.energy import RBM, ais
+from neuronet.models.dsn_module import UpperSolution, upper_statistics
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -106,7 +107,7 @@ class _GradientRecorder:
         self.grads = [p.grad.copy() for p in self.params]
 
 
-def test_ais_runs_split_over_ranks_and_statistics_sum(two_ranks):
+def test_ais_runs_split_over_ranks_and_dsn_statistics_sum(two_ranks):
     ranks = two_ranks("stats")
     rbm = RBM(*W.RBM_SHAPE, seed=5, init_std=0.5, dtype=np.float64)
     children = np.random.SeedSequence(3).spawn(2)
@@ -114,13 +115,17 @@ def test_ais_runs_split_over_ranks_and_statistics_sum(two_ranks):
                                                   betas=np.linspace(0, 1, 50)).log_weights
                             for n, c in zip((4, 5), children)])
     pooled = ais.ais_result(log_w, _log_z_base(rbm), 50)
-    rng = np.random.default_rng(7)
-    H, T = rng.standard_normal((10, 4)), rng.standard_normal((10, 2))
+    Z, T = W.dsn_data()  # the DSN module's ridge statistics over all rows, and its solution
+    stats, tt = upper_statistics(W.dsn_module(), [(Z, T)])
+    sol = UpperSolution(stats, tt, ridge=0.5)
     for got in ranks:
         np.testing.assert_allclose(got["log_w"], log_w, rtol=1e-12)
         assert float(got["log_z"]) == pytest.approx(pooled.log_z, rel=1e-12)
-        np.testing.assert_allclose(got["HtH"], H.T @ H, rtol=1e-12)
-        np.testing.assert_allclose(got["HtT"], H.T @ T, rtol=1e-12)
+        np.testing.assert_allclose(got["HtH"], stats.HtH, rtol=1e-12)
+        np.testing.assert_allclose(got["HtT"], stats.HtT, rtol=1e-12)
+        assert int(got["n"]) == 11
+        np.testing.assert_allclose(got["U"], sol.U, rtol=1e-10)
+        assert float(got["J"]) == pytest.approx(sol.objective, rel=1e-10)
 
 
 def _log_z_base(rbm):

@@ -20,7 +20,7 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler, minmax_scale  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-from neuronet.sklearn import RBM, LeNet5Classifier, MLPClassifier, MLPRegressor  # noqa: E402
+from neuronet.sklearn import RBM, DSNClassifier, LeNet5Classifier, MLPClassifier, MLPRegressor  # noqa: E402
 
 _STOCHASTIC_SCORE = ("score_samples flips one randomly drawn unit per row (BernoulliRBM's "
                      "stochastic pseudo-likelihood), so its values depend on the rows around it")
@@ -32,6 +32,7 @@ ESTIMATORS = [
     MLPRegressor(hidden_layer_sizes=(16,), max_iter=60, learning_rate_init=0.05, random_state=0),
     RBM(n_components=8, visible="gaussian", n_iter=3, random_state=0),
     RBM(n_components=8, n_iter=3, random_state=0),
+    DSNClassifier(hidden=16, n_modules=2, finetune_iters=3, random_state=0),
 ]
 
 
@@ -170,7 +171,7 @@ def test_float32_data_train_a_float32_network(digits):
     (lambda: MLPClassifier(max_iter=0), "MLPClassifier max_iter must be >= 1, got 0"),
     (lambda: MLPClassifier(activation="softsign"), "MLPClassifier activation must be one of"),
     (lambda: MLPRegressor(solver="lbfgs"), "MLPRegressor solver must be one of"),
-    (lambda: MLPRegressor(hidden_layer_sizes=(8, 0)), "MLPRegressor hidden_layer_sizes entries must be >= 1"),
+    (lambda: MLPRegressor(hidden_layer_sizes=(8, 0)), r"MLPRegressor hidden_layer_sizes\[1\] must be >= 1"),
     (lambda: MLPClassifier(batch_size=0), r"MLPClassifier batch_size \('auto' or an int\) must be >= 1"),
     (lambda: MLPClassifier(dropout=1.5), r"MLPClassifier dropout must be in \[0, 1\)"),
     (lambda: MLPClassifier(early_stopping=True, validation_fraction=0.0), "validation_fraction must be > 0"),
@@ -252,3 +253,14 @@ def test_lenet5_classifier_on_digit_images(digits):
     assert field.sum() == Xte[0].sum()
     with pytest.raises(ValueError, match="32×32 field"):
         clf.fit(np.zeros((4, 40, 40)), [0, 1, 0, 1])
+
+
+def test_dsn_classifier_on_digits(digits):
+    Xtr, Xte, ytr, yte = digits
+    labels = np.array(list("abcdefghij"))  # any labels: classes_ maps them
+    clf = DSNClassifier(hidden=100, n_modules=3, finetune_iters=5, random_state=0).fit(Xtr, labels[ytr])
+    assert clf.score(Xte, labels[yte]) > 0.9 and list(clf.classes_) == list(labels)
+    assert len(clf.history_) == 3 and clf.predict_proba(Xte).shape == (len(Xte), 10)
+    assert clf.model_.n_modules == 3 and clf.n_features_in_ == 64
+    with pytest.raises(ValueError, match="DSNClassifier n_modules must be >= 1"):
+        DSNClassifier(n_modules=0).fit(Xtr, ytr)

@@ -4,8 +4,9 @@
 fitted estimators pickle, as scikit-learn's do (neuronet's own files stay
 ``.npz`` + JSON: ``nt.save(estimator.model_, path)``).
 """
+from .dsn import DSNClassifier
 from .lenet import LeNet5Classifier
 from .mlp import MLPClassifier, MLPRegressor
 from .rbm import RBM
 
-__all__ = ["LeNet5Classifier", "MLPClassifier", "MLPRegressor", "RBM"]
+__all__ = ["DSNClassifier", "LeNet5Classifier", "MLPClassifier", "MLPRegressor", "RBM"]

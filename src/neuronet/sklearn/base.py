@@ -17,6 +17,7 @@ float64 otherwise, as scikit-learn's own networks do.
 """
 from __future__ import annotations
 
+import numbers
 import warnings
 
 import numpy as np
@@ -30,7 +31,7 @@ from .. import validation as V
 from ..train.callbacks import EarlyStopping
 from ..train.supervised import fit, predict
 
-__all__ = ["NetworkEstimator", "seed_from", "SOLVERS"]
+__all__ = ["NetworkEstimator", "seed_from", "float_dtype", "layer_sizes", "SOLVERS"]
 
 #: ``solver`` names and the ``nt.optim`` rule each one builds
 SOLVERS = {"sgd": optim.SGD, "momentum": optim.Momentum, "nesterov": optim.Nesterov,
@@ -42,6 +43,13 @@ _MOMENTUM_SOLVERS = ("momentum", "nesterov")
 def seed_from(random_state) -> int:
     """An int seed drawn from a scikit-learn ``random_state`` (None, int or RandomState)."""
     return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
+def layer_sizes(value, name: str) -> list:
+    """Hidden layer sizes as a list of ints >= 1; one int is one layer (scikit-learn's habit)."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = [value]
+    return V.check_sizes(value, name, min_len=0)
 
 
 def float_dtype(X):

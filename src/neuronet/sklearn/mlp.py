@@ -17,7 +17,7 @@ from .. import validation as V
 from ..layers.activations import Softmax
 from ..losses import MSE, SoftmaxCrossEntropy
 from ..models.mlp import ACTIVATIONS, MLP
-from .base import NetworkEstimator
+from .base import NetworkEstimator, layer_sizes
 
 __all__ = ["MLPClassifier", "MLPRegressor", "ClassifierOutputs"]
 
@@ -39,12 +39,12 @@ class _MLPEstimator(NetworkEstimator):
     def _check_hyper(self):
         super()._check_hyper()
         name = type(self).__name__
-        V.check_sizes(self.hidden_layer_sizes, f"{name} hidden_layer_sizes")
+        layer_sizes(self.hidden_layer_sizes, f"{name} hidden_layer_sizes")
         V.check_choice(self.activation, f"{name} activation", ACTIVATIONS)
         V.check_probability(self.dropout, f"{name} dropout")
 
     def _build_model(self, n_features, n_outputs, seed, dtype):
-        sizes = [n_features, *V.check_sizes(self.hidden_layer_sizes, "hidden_layer_sizes"), n_outputs]
+        sizes = [n_features, *layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes"), n_outputs]
         return MLP(sizes, activation=self.activation, dropout=self.dropout, seed=seed, dtype=dtype)
 
 

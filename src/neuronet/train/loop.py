@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import time
 
+import numpy as np
 
 from ..distributed.comm import get_communicator
 from ..distributed.data_parallel import DataParallel
