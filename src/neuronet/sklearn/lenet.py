@@ -54,8 +54,8 @@ class LeNet5Classifier(ClassifierOutputs, ClassifierMixin, NetworkEstimator):
 
     def _check_hyper(self):
         super()._check_hyper()
-        V.check_choice(self.table, ("lecun", "full"), "LeNet5Classifier table")
-        V.check_choice(self.pooling, _POOLS, "LeNet5Classifier pooling")
+        V.check_choice(self.table, "LeNet5Classifier table", ("lecun", "full"))
+        V.check_choice(self.pooling, "LeNet5Classifier pooling", _POOLS)
 
     def _build_model(self, n_features, n_outputs, seed, dtype):
         return LeNet5(table=self.table, pooling=self.pooling, n_classes=n_outputs, seed=seed, dtype=dtype)
