@@ -44,11 +44,14 @@ def test_stack_is_concat_chain_and_backprop_matches_finite_differences(rng):
 
 def test_adding_a_module_never_raises_the_training_error(digits):
     dsn, recs = _fit(digits, n_modules=4)
+    # the training error the modules minimise, ‖y_m − t‖²/N, never rises (warm start + keep-best
+    # make this exact); the classification error follows it but is not bound to, so it is only
+    # required to end below where it started
     J = [r["objective"] for r in recs]
     err = [r["train_error"] for r in recs]
     assert all(b <= a + 1e-9 for a, b in zip(J, J[1:])), J
-    assert all(b <= a for a, b in zip(err, err[1:])), err
     assert J[-1] < 0.8 * J[0]                 # and stacking does lower it
+    assert err[-1] < 0.6 * err[0], err
     # the records agree with the trained stack
     (X, y), _ = digits
     np.testing.assert_allclose(dsn.errors(X, y), err)
@@ -166,3 +169,16 @@ def test_bad_input_is_refused_with_clear_messages(digits):
         dsn.fit(X, y, finetune_lr=0.0)
     with pytest.raises(TypeError, match="X must be a numeric array"):
         dsn.fit(np.array([["a"] * 64]), [0])
+
+
+def test_rbm_initialisation_of_the_lower_weights(digits):
+    from neuronet.energy.rbm import RBM
+    (X, y), _ = digits
+    dsn = DSN(64, 10, 30, 1, seed=0)
+    dsn.fit(X, y, finetune_iters=0, rbm_epochs=2, seed=5)
+    rbm = RBM(64, 30, seed=5)
+    rbm.fit(X, epochs=2, batch_size=100, verbose=False, seed=5)
+    # with no fine-tuning step the module keeps the RBM's weights, and U is fitted on its features
+    np.testing.assert_allclose(dsn.blocks[0].W.data, rbm.W.data)
+    np.testing.assert_allclose(dsn.blocks[0].b.data, rbm.b.data)
+    assert dsn.score(X, y) > 0.7

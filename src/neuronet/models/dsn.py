@@ -172,22 +172,28 @@ class DSN(Module):
         return [float(((o - T) ** 2).sum() / len(T)) for o in outs]
 
     # ------------------------------------------------------------ training
-    def fit(self, X, y, *, finetune_iters: int = 10, finetune_lr: float = 1.0, chunk: int = 2048,
+    def fit(self, X, y, *, finetune_iters: int = 10, finetune_lr: float = 100.0, chunk: int = 2048,
             validation=None, checkpoint=None, resume: bool = False, progress: bool = False,
-            backprop_epochs: int = 0, optimizer=None, batch_size: int = 100, seed=0) -> list:
+            backprop_epochs: int = 0, optimizer=None, batch_size: int = 100, rbm_epochs: int = 0,
+            seed=0) -> list:
         """Train the modules one after another; returns one record per module.
 
         Module ``m``: ``U_m`` in closed form, then ``finetune_iters`` full-batch gradient
-        steps of size ``finetune_lr`` on ``W_m`` (``U_m = U(W_m)`` throughout; each step
-        is an epoch of the loop, with its progress bar). Records hold the module
+        steps on ``W_m`` (``U_m = U(W_m)`` throughout; each step is an epoch of the loop,
+        with its progress bar), the first of size ``finetune_lr``, later ones adapted by
+        the bold-driver rule (:class:`~.dsn_finetune.FinetuneStep`). Records hold the module
         objective ``J``, the training (and ``validation=(Xv, yv)``) error of the stack
         cut after the module and the seconds it took. ``checkpoint``: a file written
         after every module; ``resume=True`` restores it and skips the finished modules.
+        ``rbm_epochs > 0``: the lower weights of module 1 (of every module without
+        warm start) start from an RBM trained that many CD-1 epochs on ``z_m`` (clipped
+        to [0, 1]: the Bernoulli visible units' range).
         ``backprop_epochs > 0`` then trains the whole stack by backprop on the squared
         error through ``nt.fit`` (``optimizer`` defaults to SGD with momentum 0.9, lr 0.01).
         """
         check_int(finetune_iters, "finetune_iters", minimum=0)
         check_positive(finetune_lr, "finetune_lr")
+        check_int(rbm_epochs, "rbm_epochs", minimum=0)
         X = self._inputs(X)
         T = self._targets(y, len(X))
         val = None
@@ -202,7 +208,8 @@ class DSN(Module):
         for m, block in enumerate(self.blocks):
             data = StackedInputs(X, lower, T, chunk)
             if m >= start:
-                rec = self._fit_module(m, data, finetune_iters, finetune_lr, progress, seed)
+                rec = self._fit_module(m, data, finetune_iters, finetune_lr, progress, seed,
+                                       rbm_epochs)
             lower, err = self._stack_prediction(block, data, lower)
             if val is not None:
                 vdata = StackedInputs(val[0], lower_v, val[1], chunk)
@@ -220,13 +227,15 @@ class DSN(Module):
                            progress, seed)
         return records
 
-    def _fit_module(self, m, data, iters, lr, progress, seed) -> dict:
+    def _fit_module(self, m, data, iters, lr, progress, seed, rbm_epochs=0) -> dict:
         block, t0 = self.blocks[m], time.perf_counter()
         if m > 0 and self.warm_start:
             below = self.blocks[m - 1]
             block.W.data[...] = 0
             block.W.data[:below.n_in] = below.W.data
             block.b.data[...] = below.b.data
+        elif rbm_epochs:
+            self._rbm_init(block, data, rbm_epochs, seed, progress)
         if iters:
             step = FinetuneStep(block, SGD(block.lower.parameters(), lr=lr), self.ridge)
             Loop(step, epochs=iters, seed=seed, progress=progress,
@@ -235,6 +244,17 @@ class DSN(Module):
         else:
             objective = solve_upper(block, data, self.ridge, need_v=False).objective
         return {"module": m + 1, "objective": objective, "time_s": time.perf_counter() - t0}
+
+    @staticmethod
+    def _rbm_init(block, data, epochs, seed, progress):
+        """``W``, ``b`` of ``block`` from a Bernoulli RBM trained by CD-1 on its inputs."""
+        from ..energy.rbm import RBM
+        xp = get_array_module(data.X)
+        Z = xp.clip(xp.concatenate([z for z, _ in data], axis=0), 0, 1)
+        rbm = RBM(block.n_in, block.hidden, seed=seed, dtype=block.W.data.dtype)
+        rbm.fit(Z, epochs=epochs, batch_size=100, verbose=progress, seed=seed)
+        block.W.data[...] = rbm.W.data
+        block.b.data[...] = rbm.b.data
 
     def _stack_prediction(self, block, data, lower):
         """``(lower predictions with y_m appended, error of y_m)`` on ``data``."""

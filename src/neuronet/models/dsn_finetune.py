@@ -6,9 +6,9 @@ Each "epoch" of the loop is one full-batch gradient step on the module objective
 
 (:mod:`neuronet.models.dsn_module`): one pass over the data sums ``HᵀH``, ``HᵀT``
 and gives ``U``, ``V`` and ``J``; a second pass sums ``∂J/∂W``; the optimiser
-moves ``W``, ``b``. The step keeps the lower weights with the lowest ``J`` seen,
-and :meth:`FinetuneStep.finish` returns to them if the last step overshot, so
-fine-tuning never leaves a module worse than it started.
+moves ``W``, ``b`` with a step size adapted by the bold-driver rule, and the step
+keeps the lower weights with the lowest ``J`` seen, so fine-tuning never leaves a
+module worse than it started.
 """
 from __future__ import annotations
 
@@ -47,32 +47,47 @@ class StackedInputs(Batches):
 
 
 class FinetuneStep(Step):
-    """One full-batch gradient step on ``J(W)`` (``U`` the closed-form function of ``W``).
+    """One full-batch gradient step on ``J(W)`` (``U`` the closed-form function of ``W``),
+    with the step size set by the "bold driver" rule (Vogl et al. 1988; Battiti 1989):
 
-    ``optimizer`` runs over ``module.lower.parameters()`` (``W``, ``b``); ``U`` is
-    set in closed form at every step, never by the optimiser.
+        J(W_t) ≤ J_best:  accept W_t, η := grow·η;
+        J(W_t) > J_best:  return to the best W, η := shrink·η, and step again from there.
+
+    So the step size finds the scale of ``∂J/∂W`` (which depends on the data) by
+    itself, and the module never ends worse than its best ``W``. ``optimizer`` runs
+    over ``module.lower.parameters()`` (``W``, ``b``); ``U`` is set in closed form.
     """
 
-    def __init__(self, module: DSNModule, optimizer, ridge: float):
+    def __init__(self, module: DSNModule, optimizer, ridge: float, grow: float = 1.2,
+                 shrink: float = 0.5):
         self.model, self.optimizer, self.ridge = module, optimizer, float(ridge)
+        self.grow, self.shrink = float(grow), float(shrink)
         self.best_objective, self._best = math.inf, None
 
-    def _remember(self, objective: float) -> None:
-        if objective < self.best_objective:
-            self.best_objective = objective
-            self._best = [p.data.copy() for p in self.model.parameters()]
-
     def compute(self, data: StackedInputs) -> dict:
+        params = self.model.lower.parameters()
         sol = solve_upper(self.model, data, self.ridge)
-        self._remember(sol.objective)
-        accumulate_finetune_gradient(self.model, data, sol)
+        if sol.objective <= self.best_objective:
+            if self._best is not None:
+                self.optimizer.lr *= self.grow
+            accumulate_finetune_gradient(self.model, data, sol)
+            self.best_objective = sol.objective
+            self._best = ([p.data.copy() for p in params], [p.grad.copy() for p in params],
+                          sol.U.copy())
+        else:
+            self.optimizer.lr *= self.shrink
+            data_, grads, U = self._best
+            for p, d, g in zip(params, data_, grads):
+                p.data[...], p.grad[...] = d, g
+            self.model.U.data[...] = U
         return {"loss": sol.objective}
 
     def finish(self, data: StackedInputs) -> float:
         """``U`` solved at the final ``W``; back to the best ``W`` seen if that was lower."""
         final = solve_upper(self.model, data, self.ridge, need_v=False).objective
         if self._best is not None and final > self.best_objective:
-            for p, saved in zip(self.model.parameters(), self._best):
+            for p, saved in zip(self.model.lower.parameters(), self._best[0]):
                 p.data[...] = saved
+            self.model.U.data[...] = self._best[2]
             return self.best_objective
         return final

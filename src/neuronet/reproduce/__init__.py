@@ -10,3 +10,4 @@ from . import growth  # noqa: E402,F401
 from . import dbn_mnist  # noqa: E402,F401
 from . import dbn_generative  # noqa: E402,F401
 from . import autoencoder_mnist  # noqa: E402,F401
+from . import dsn_mnist  # noqa: E402,F401
