@@ -25,7 +25,7 @@ from ..backend import asnumpy, get_array_module, get_default_dtype
 from ..io import restore, save
 from ..layers.containers import Concat, Sequential
 from ..module import Module
-from ..optim import SGD, Momentum
+from ..optim import SGD, Adam
 from ..random import make_rng
 from ..train.loop import Loop
 from ..train.metrics import error_rate
@@ -189,7 +189,7 @@ class DSN(Module):
         warm start) start from an RBM trained that many CD-1 epochs on ``z_m`` (clipped
         to [0, 1]: the Bernoulli visible units' range).
         ``backprop_epochs > 0`` then trains the whole stack by backprop on the squared
-        error through ``nt.fit`` (``optimizer`` defaults to SGD with momentum 0.9, lr 0.01).
+        error through ``nt.fit`` (``optimizer`` defaults to Adam, lr 10⁻³).
         """
         check_int(finetune_iters, "finetune_iters", minimum=0)
         check_positive(finetune_lr, "finetune_lr")
@@ -269,7 +269,7 @@ class DSN(Module):
         from ..losses import MSE
         from ..train.callbacks import ModelCheckpoint
         from ..train.supervised import fit
-        opt = optimizer if optimizer is not None else Momentum(self.parameters(), lr=0.01)
+        opt = optimizer if optimizer is not None else Adam(self.parameters(), lr=1e-3)
         path = None if checkpoint is None else Path(checkpoint).with_suffix(".backprop.npz")
         metrics = ["accuracy"] if self.targets == "classes" else []
         self.backprop_history_ = fit(
