@@ -30,11 +30,11 @@ def gemm_floor(n, d, hidden, iters, chunk, rng):
     W, U, V = (rng.standard_normal(s).astype(f) for s in ((d, hidden), (hidden, 10), (hidden, 10)))
     A = rng.standard_normal((hidden, hidden)).astype(f)
     A = A @ A.T + hidden * np.eye(hidden, dtype=f)
-    Z, T = rng.random((chunk, d), dtype=f), rng.random((chunk, 10), dtype=f)
-    chunks = -(-n // chunk)
+    Zall, Tall = rng.random((n, d), dtype=f), rng.random((n, 10), dtype=f)
+    parts = [(Zall[i:i + chunk], Tall[i:i + chunk]) for i in range(0, n, chunk)]
 
     def stats_pass(solves):
-        for _ in range(chunks):
+        for Z, T in parts:
             H = Z @ W
             H.T @ H
             H.T @ T
@@ -42,7 +42,7 @@ def gemm_floor(n, d, hidden, iters, chunk, rng):
             np.linalg.solve(A, U)
 
     def grad_pass():
-        for _ in range(chunks):
+        for Z, _ in parts:
             H = Z @ W
             R = H @ U
             dH = R @ U.T
