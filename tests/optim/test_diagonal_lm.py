@@ -124,6 +124,32 @@ def test_curvature_estimate_callback_sets_h_from_a_fixed_subset():
         np.testing.assert_allclose(st["h"], w, rtol=1e-10, atol=1e-15)
 
 
+def test_running_estimate_after_every_batch():
+    rng = np.random.default_rng(5)
+    x, y = rng.standard_normal((40, 5)), rng.integers(0, 3, 40)
+    net = nt.layers.Sequential(nt.Dense(5, 6, seed=0), nt.Tanh(), nt.Dense(6, 3, seed=1))
+    net.astype(np.float64)
+    loss = nt.SoftmaxCrossEntropy()
+    opt = DiagonalLM(net, lr=0.01, decay=0.25)
+    seen = []
+
+    class Spy(nt.train.callbacks.Callback):       # h before each batch's update of h
+        def on_batch_end(self, trainer, batch, L):
+            seen.append([st["h"].copy() for st in opt.state])
+    cb = CurvatureEstimate(loss, x, y, n_samples=40, running=True)
+    nt.fit(net, loss, opt, x, y, epochs=1, batch_size=20, shuffle=False, callbacks=[Spy(), cb])
+    # after the 2nd batch: h = 0.75 h_before + 0.25 · that batch's curvature, from the
+    # forward pass the step ran (before its update; the update is undone to redo it)
+    for p, st, h in zip(net.parameters(), opt.state, seen[1]):
+        p.data += 0.01 / (0.02 + h) * p.grad
+    loss.forward(net.forward(x[20:]), y[20:])
+    net.zero_curv()
+    net.backward_curvature(loss.backward_curvature())
+    for k in (2, 3):    # the output layer's curvature needs only that forward pass
+        want = 0.75 * seen[1][k] + 0.25 * net.parameters()[k].curv
+        np.testing.assert_allclose(opt.state[k]["h"], want, rtol=1e-10, atol=1e-15)
+
+
 def test_trains_lenet5_on_mnist(data_dir):
     X, y = nt.data.load_mnist("train")
     X = nt.data.to_float(X[:1200])

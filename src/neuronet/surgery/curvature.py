@@ -65,11 +65,16 @@ class CurvatureEstimate(Callback):
     """Before every ``every``-th epoch, ``h`` of the optimiser (a
     :class:`~neuronet.optim.DiagonalLM`) := :func:`data_curvature` on ``n_samples``
     samples of ``(X, y)`` drawn once with ``seed`` (LeCun et al. 1998: 500).
+
+    ``running=True`` also updates ``h`` after every batch from that batch's own
+    curvature pass (one more backward sweep on the forward the step already ran;
+    with the optimiser's ``decay`` β this is the running ``h := (1 − β) h + β h_B``).
+    The loop's step must expose ``model`` and ``loss`` (``nt.fit``'s does).
     """
 
     def __init__(self, loss, X, y, n_samples: int = 500, every: int = 1, seed: int = 0,
-                 batch_size: int | None = 1000):
-        self.loss = loss
+                 batch_size: int | None = 1000, running: bool = False):
+        self.loss, self.running = loss, bool(running)
         self.every = check_int(every, "every", minimum=1)
         n = check_int(n_samples, "n_samples", minimum=1)
         Xa = X if hasattr(X, "shape") else np.asarray(X)
@@ -87,3 +92,11 @@ class CurvatureEstimate(Callback):
                             f"(DiagonalLM), got {type(opt).__name__}")
         data_curvature(trainer.model, self.loss, self.X, self.y, self.batch_size)
         opt.update_curvature()
+
+    def on_batch_end(self, trainer, batch, loss):
+        if not self.running:
+            return
+        step = trainer.step
+        step.model.zero_curv()
+        step.model.backward_curvature(step.loss.backward_curvature())
+        trainer.optimizer.update_curvature()
