@@ -43,7 +43,9 @@ def data_curvature(model, loss, X, y, batch_size: int | None = 1000) -> list:
 
     The model runs in evaluation mode (no dropout noise). Batches of ``batch_size``
     samples (all at once with ``None``) each add ``(|B|/N)·curv_B``, so the result does
-    not depend on the batch size. Returns ``[p.curv for p in model.parameters()]``.
+    not depend on the batch size. Batches are cut along the first axis: for time-major
+    sequences ``(T, N, D)`` pass ``batch_size=None``. Returns
+    ``[p.curv for p in model.parameters()]``.
     """
     X, y = _as_data(model, X, y)
     n = len(X)

@@ -150,7 +150,8 @@ class Grow(Callback):
     than ``threshold`` (relative) over the last ``window`` epochs. Up to ``max_units``
     neurons; each new one by ``strategy``, fitted on a pool of ``n_pool`` objects drawn
     once with ``seed``. ``sizes`` records per epoch the width and the logged losses;
-    ``events`` the epochs at which a neuron was added.
+    ``events`` the epochs at which a neuron was added. A checkpoint holds the grown
+    widths (``spec()`` follows them): resume into a model built from it (``nt.load``).
     """
 
     def __init__(self, loss, X, y, index: int, strategy: str = "subsample", window: int = 3,
