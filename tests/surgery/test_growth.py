@@ -98,3 +98,15 @@ def test_bad_input_is_named():
         Grow(nt.MSE(), X, y, index=0).add_unit(net)
     with pytest.raises(ValueError, match=r"w_in must have shape \(n_in, n\) = \(3, n\)"):
         grow_dense(net.layers[0], net.layers[1], w_in=np.zeros((2, 1)))
+
+
+def test_a_grown_net_is_saved_with_its_new_width(tmp_path):
+    X, y = _regression(4)
+    net = _net(h=1, seed=4)
+    path = tmp_path / "grown.npz"
+    cb = Grow(nt.MSE(), X, y, index=0, window=1, threshold=10.0, max_units=3, n_pool=100, epochs=3)
+    nt.fit(net, nt.MSE(), nt.optim.Adam(net, lr=0.02), X, y, epochs=4, batch_size=50, seed=0,
+           callbacks=[cb, nt.ModelCheckpoint(path)])
+    loaded = nt.load(path)
+    assert loaded.layers[0].n_out == net.layers[0].n_out == 3
+    np.testing.assert_array_equal(loaded.forward(X), net.forward(X))
