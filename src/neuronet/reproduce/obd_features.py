@@ -1,7 +1,7 @@
 """obd-features: OBD feature selection on MNIST pixels (the lecture's use of OBD to rank
 input features: ``S_j = Σ_h S_jh`` over each pixel's outgoing weights).
 
-An MLP 784-100-10 is trained; then rounds of removing the 20 % least salient of the
+An MLP 784-100-10 is trained; then rounds of removing the 10 % least salient of the
 remaining pixels and retraining one epoch, until the validation error rises more than
 0.5 percentage point above the unpruned net's: then the last removed pixels are put
 back. We report the pixels kept and the test error with them, and draw them.
@@ -13,7 +13,7 @@ import numpy as np
 from .obd_mnist import mnist_subsets
 from .registry import Reproduction, register
 
-SCALES = {"full": dict(n=(12000, 3000, 10000), epochs=4, rounds=25),
+SCALES = {"full": dict(n=(12000, 3000, 10000), epochs=4, rounds=40),
           "quick": dict(n=(300, 100, 100), epochs=1, rounds=2)}
 
 
@@ -33,7 +33,7 @@ def run(ctx) -> dict:
         seed=ctx.seed, progress=ctx.progress)
     before = evaluate(model, loss, *test)["accuracy"]
     n_sal = min(len(train[0]), 3000)
-    pruner = OBDPruner(loss, train[0][:n_sal], train[1][:n_sal], unit="features", fraction=0.2,
+    pruner = OBDPruner(loss, train[0][:n_sal], train[1][:n_sal], unit="features", fraction=0.1,
                        monitor="val_accuracy", tolerance=0.005, max_rounds=scale["rounds"])
     fit(model, loss, opt, *train, epochs=scale["rounds"] + 1, batch_size=64, validation=val,
         seed=ctx.seed + 1, callbacks=[pruner])
@@ -58,7 +58,7 @@ register(Reproduction(
     title="OBD feature selection: the MNIST pixels an MLP 784-100-10 needs",
     published={},
     source="lecture 3 (OBD applied to input features); no published number",
-    recipe="MLP 784-100-10 (tanh, Adam 1e-3, 4 epochs); rounds: drop the 20 % least salient "
+    recipe="MLP 784-100-10 (tanh, Adam 1e-3, 4 epochs); rounds: drop the 10 % least salient "
            "remaining pixels (S_j = Σ_h S_jh), retrain one epoch; stop and put the last pixels "
            "back when the validation error rises > 0.5 pp",
     differences="scaled: 12 000 training, 3 000 validation images, first 10 000 test images",

@@ -44,7 +44,7 @@ def plot_kept_pixels(kept, image_shape=(28, 28), mean_image=None, path=None, tit
     img = np.asarray(kept, dtype=float).reshape(image_shape)
     if mean_image is not None:
         ax.imshow(np.asarray(mean_image).reshape(image_shape), cmap="gray", alpha=0.5)
-    ax.imshow(np.ma.masked_where(img == 0, img), cmap="autumn", alpha=0.8)
+    ax.imshow(np.ma.masked_where(img == 0, img), cmap="autumn", alpha=0.45)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.set_title(title or f"{int(img.sum())} pixels kept")
