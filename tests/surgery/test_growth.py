@@ -61,7 +61,7 @@ def test_the_trigger_adds_one_neuron_when_the_loss_stalls():
     X, y = _regression(1)
     net = _net(h=1, seed=1)
     cb = Grow(nt.MSE(), X, y, index=0, window=2, threshold=0.5, max_units=3, n_pool=200,
-              epochs=5)
+              epochs=5, min_gain=0.0)
     nt.fit(net, nt.MSE(), nt.optim.Adam(net, lr=0.02), X, y, epochs=12, batch_size=30, seed=0,
            callbacks=[cb])
     widths = [s["width"] for s in cb.sizes]
@@ -69,6 +69,16 @@ def test_the_trigger_adds_one_neuron_when_the_loss_stalls():
     for e in cb.events:                     # one wider in the epoch after each event
         assert widths[e] == widths[e - 1] + 1
     assert widths == sorted(widths)
+
+
+def test_growth_ends_when_a_neuron_did_not_pay():
+    X, y = _regression(5)
+    net = _net(h=1, seed=5)
+    cb = Grow(nt.MSE(), X, y, index=0, window=1, threshold=10.0, n_pool=100, epochs=3,
+              min_gain=0.99)                 # the loss would have to fall 100-fold
+    nt.fit(net, nt.MSE(), nt.optim.Adam(net, lr=0.02), X, y, epochs=8, batch_size=50, seed=0,
+           callbacks=[cb])
+    assert cb.events == [2] and cb.done and net.layers[0].n_out == 2
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -104,7 +114,8 @@ def test_a_grown_net_is_saved_with_its_new_width(tmp_path):
     X, y = _regression(4)
     net = _net(h=1, seed=4)
     path = tmp_path / "grown.npz"
-    cb = Grow(nt.MSE(), X, y, index=0, window=1, threshold=10.0, max_units=3, n_pool=100, epochs=3)
+    cb = Grow(nt.MSE(), X, y, index=0, window=1, threshold=10.0, max_units=3, n_pool=100, epochs=3,
+              min_gain=0.0)
     nt.fit(net, nt.MSE(), nt.optim.Adam(net, lr=0.02), X, y, epochs=4, batch_size=50, seed=0,
            callbacks=[cb, nt.ModelCheckpoint(path)])
     loaded = nt.load(path)

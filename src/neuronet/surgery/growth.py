@@ -28,7 +28,7 @@ from ..optim import Adam
 from ..random import make_rng
 from ..train.callbacks import Callback
 from ..train.supervised import evaluate, fit
-from ..validation import as_float_array, check_choice, check_int
+from ..validation import as_float_array, check_choice, check_int, check_positive
 from .stall import StallDetector
 
 __all__ = ["grow_dense", "init_new_unit", "layer_input", "Grow", "STRATEGIES"]
@@ -150,16 +150,20 @@ class Grow(Callback):
     than ``threshold`` (relative) over the last ``window`` epochs. Up to ``max_units``
     neurons; each new one by ``strategy``, fitted on a pool of ``n_pool`` objects drawn
     once with ``seed``. ``sizes`` records per epoch the width and the logged losses;
-    ``events`` the epochs at which a neuron was added. A checkpoint holds the grown
+    ``events`` the epochs at which a neuron was added. Growth ends for good when a
+    neuron did not pay: at the next stall the loss is not ``min_gain`` (relative) below
+    the loss at the stall that added it. A checkpoint holds the grown
     widths (``spec()`` follows them): resume into a model built from it (``nt.load``).
     """
 
     def __init__(self, loss, X, y, index: int, strategy: str = "subsample", window: int = 3,
                  threshold: float = 0.01, max_units: int | None = None, n_pool: int = 1000,
-                 seed: int = 0, **unit_options):
+                 seed: int = 0, min_gain: float = 0.05, **unit_options):
         self.loss, self.index = loss, check_int(index, "index", minimum=0)
         self.strategy = check_choice(strategy, "strategy", STRATEGIES)
         self.stall = StallDetector(window, threshold)
+        self.min_gain = float(check_positive(min_gain, "min_gain", allow_zero=True))
+        self.done, self._event_loss = False, None
         self.max_units = None if max_units is None else check_int(max_units, "max_units", minimum=1)
         self.rng = make_rng(None, seed)
         idx = np.sort(self.rng.permutation(len(X))[:check_int(n_pool, "n_pool", minimum=1)])
@@ -180,10 +184,16 @@ class Grow(Callback):
         layer, act, nxt = self._layers(trainer.model)
         self.sizes.append({"epoch": epoch, "width": layer.n_out,
                            **{k: float(v) for k, v in logs.items() if "loss" in k}})
-        if not self.stall.update(logs["loss"]) or (self.max_units and layer.n_out >= self.max_units):
+        loss = float(logs["loss"])
+        if not self.stall.update(loss) or self.done:
+            return
+        paid = self._event_loss is None or loss < (1 - self.min_gain) * self._event_loss
+        if not paid or (self.max_units and layer.n_out >= self.max_units):
+            self.done = True
             return
         self.add_unit(trainer.model, trainer.optimizer)
         self.events.append(epoch)
+        self._event_loss = loss
 
     def add_unit(self, model, optimizer=None) -> int:
         """Fit a neuron by ``strategy`` to the residual on the pool and insert it; returns
@@ -205,9 +215,11 @@ class Grow(Callback):
         return grow_dense(layer, nxt, optimizer, w, b, v)
 
     def state_dict(self) -> dict:
-        return {"sizes": self.sizes, "events": self.events, "losses": self.stall.losses}
+        return {"sizes": self.sizes, "events": self.events, "losses": self.stall.losses,
+                "done": self.done, "event_loss": self._event_loss}
 
     def load_state_dict(self, state: dict) -> None:
         self.sizes = list(state.get("sizes", []))
         self.events = list(state.get("events", []))
         self.stall.losses = list(state.get("losses", []))
+        self.done, self._event_loss = bool(state.get("done", False)), state.get("event_loss")
