@@ -106,13 +106,17 @@ def test_bad_input_is_named():
         opt.update_curvature()
 
 
-def test_curvature_estimate_callback_sets_h_from_a_fixed_subset():
-    rng = np.random.default_rng(3)
-    x, y = rng.standard_normal((300, 5)), rng.integers(0, 3, 300)
+def _classifier_problem(seed, n, **lm):
+    """Data, a 5-6-3 tanh net in float64, softmax cross-entropy and a DiagonalLM on it."""
+    rng = np.random.default_rng(seed)
+    x, y = rng.standard_normal((n, 5)), rng.integers(0, 3, n)
     net = nt.layers.Sequential(nt.Dense(5, 6, seed=0), nt.Tanh(), nt.Dense(6, 3, seed=1))
     net.astype(np.float64)
-    loss = nt.SoftmaxCrossEntropy()
-    opt = DiagonalLM(net, lr=0.01)
+    return x, y, net, nt.SoftmaxCrossEntropy(), DiagonalLM(net, lr=0.01, **lm)
+
+
+def test_curvature_estimate_callback_sets_h_from_a_fixed_subset():
+    x, y, net, loss, opt = _classifier_problem(3, 300)
     cb = CurvatureEstimate(loss, x, y, n_samples=50, seed=4)
     assert len(cb.X) == 50
     nt.fit(net, loss, opt, x, y, epochs=1, batch_size=300, shuffle=False, callbacks=[cb])
@@ -125,12 +129,7 @@ def test_curvature_estimate_callback_sets_h_from_a_fixed_subset():
 
 
 def test_running_estimate_after_every_batch():
-    rng = np.random.default_rng(5)
-    x, y = rng.standard_normal((40, 5)), rng.integers(0, 3, 40)
-    net = nt.layers.Sequential(nt.Dense(5, 6, seed=0), nt.Tanh(), nt.Dense(6, 3, seed=1))
-    net.astype(np.float64)
-    loss = nt.SoftmaxCrossEntropy()
-    opt = DiagonalLM(net, lr=0.01, decay=0.25)
+    x, y, net, loss, opt = _classifier_problem(5, 40, decay=0.25)
     seen = []
 
     class Spy(nt.train.callbacks.Callback):       # h before each batch's update of h
