@@ -72,6 +72,10 @@ def _table(records, after_bp) -> str:
 
 def run(ctx) -> dict:
     cfg = QUICK if ctx.quick else FULL
+    if isinstance(getattr(ctx, "config", None), dict):
+        ctx.config.update(cfg, ridge=RIDGE, finetune_lr=LR, warm_start=True,
+                          backprop_optimizer="Adam lr 1e-3, batch 100",
+                          mlp="one ReLU hidden layer, Adam lr 1e-3, batch 128, softmax CE")
     X, y, Xt, yt = _mnist(cfg["n_train"], cfg["n_test"])
     dsn, records, seconds = _dsn(ctx, cfg, X, y, Xt, yt)
     after = (100 * (1 - dsn.score(X, y)), 100 * (1 - dsn.score(Xt, yt)))
