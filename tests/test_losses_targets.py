@@ -50,3 +50,23 @@ def test_fit_uses_the_losses_own_prediction():
     h = nt.fit(net, EvenOddLoss(), nt.optim.SGD(net.parameters(), lr=0.01), X, y, epochs=1,
                batch_size=5, validation=(X, np.zeros(20, dtype=np.int64)), seed=0)
     assert h.last["val_accuracy"] == 1.0  # predicted 0 everywhere, true 0 everywhere
+
+
+@pytest.mark.parametrize("loss, target", [
+    (nt.SoftmaxCrossEntropy(), np.array([[np.nan, 1.0], [0.0, 1.0]])),
+    (nt.BinaryCrossEntropy(), np.array([[np.nan], [1.0]])),
+    (nt.BinaryCrossEntropy(from_logits=True), np.array([[0.0], [np.nan]])),
+])
+def test_nan_targets_are_refused_by_the_cross_entropies(loss, target):
+    out = np.full(target.shape, 0.5)
+    with pytest.raises(ValueError, match=r"targets? (rows )?must be .*\[0, 1\].*nan"):
+        loss.forward(out, target)
+
+
+def test_a_loss_class_instead_of_an_instance_is_named():
+    net = nt.Sequential(nt.Dense(2, 2, seed=0))
+    X, y = np.zeros((4, 2), np.float32), np.zeros(4, np.int64)
+    with pytest.raises(TypeError, match=r"loss must be an instance, got the class SoftmaxCrossEntropy"):
+        nt.fit(net, nt.SoftmaxCrossEntropy, nt.optim.SGD(net.parameters(), lr=0.1), X, y, epochs=1)
+    with pytest.raises(TypeError, match=r"optimizer must be an instance, got the class SGD"):
+        nt.train.SupervisedStep(net, nt.MSE(), nt.optim.SGD)

@@ -57,9 +57,34 @@ def set_module_rng_states(model: Module, states: dict) -> None:
 
 
 # ---------------------------------------------------------------- writing
+_TMP_MARK = ".neuronet-partial-"  # a temporary file's name: ".<name>.neuronet-partial-<pid>"
+MAX_META_BYTES = 64 << 20          # the JSON description of a checkpoint, at most
+MAX_META_DEPTH = 64                # and its nesting
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _remove_stale_partials(path: Path) -> None:
+    """Delete what an interrupted save to ``path`` left (its writer is gone): the
+    temporary files are named so that they can never be taken for ``path`` itself."""
+    for tmp in path.parent.glob(f".{path.name}{_TMP_MARK}*"):
+        pid = tmp.name.rsplit("-", 1)[-1]
+        if pid.isdigit() and int(pid) != os.getpid() and not _pid_alive(int(pid)):
+            tmp.unlink(missing_ok=True)
+
+
 def _atomic_savez(path: Path, arrays: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    _remove_stale_partials(path)
+    tmp = path.with_name(f".{path.name}{_TMP_MARK}{os.getpid()}")
     try:
         with open(tmp, "wb") as f:
             np.savez(f, **arrays)
@@ -140,18 +165,57 @@ def _read_npz(path: Path) -> dict:
                               f"({type(e).__name__}: {e})") from None
 
 
+def _depth(obj) -> int:
+    """Nesting depth of decoded JSON, without recursion (a hostile file cannot blow the stack)."""
+    deepest, stack = 0, [(obj, 1)]
+    while stack:
+        o, d = stack.pop()
+        deepest = max(deepest, d)
+        if d > MAX_META_DEPTH:
+            break
+        if isinstance(o, dict):
+            stack += [(v, d + 1) for v in o.values()]
+        elif isinstance(o, list):
+            stack += [(v, d + 1) for v in o]
+    return deepest
+
+
+def _read_meta(raw, path: Path) -> dict:
+    """The checkpoint's JSON description, within limits of size and depth and of the right form."""
+    if raw.dtype.kind != "U" or raw.ndim != 0:
+        raise CheckpointError(f"{path}: '__meta__' must be one JSON string, got an array of dtype "
+                              f"{raw.dtype} and shape {raw.shape}")
+    text = str(raw[()])
+    if len(text) > MAX_META_BYTES:
+        raise CheckpointError(f"{path}: the JSON description is {len(text)} characters, more than "
+                              f"the limit of {MAX_META_BYTES}")
+    try:
+        meta = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as e:
+        raise CheckpointError(f"{path}: the JSON description is corrupt or nested too deeply "
+                              f"({type(e).__name__})") from None
+    if _depth(meta) > MAX_META_DEPTH:
+        raise CheckpointError(f"{path}: the JSON description nests deeper than {MAX_META_DEPTH} levels")
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        got = meta.get("format") if isinstance(meta, dict) else type(meta).__name__
+        raise CheckpointError(f"{path}: format {got!r}, expected {FORMAT!r}")
+    if not isinstance(meta.get("spec"), dict):
+        raise CheckpointError(f"{path}: the JSON description has no model spec (a dict under 'spec')")
+    for key, kind in (("optimizer", dict), ("epoch", int), ("rng_state", dict), ("extra", dict),
+                      ("module_rngs", dict)):
+        if meta.get(key) is not None and not isinstance(meta[key], kind):
+            raise CheckpointError(f"{path}: '{key}' in the JSON description must be a "
+                                  f"{kind.__name__}, got {type(meta[key]).__name__}")
+    return meta
+
+
 def load_checkpoint(path) -> Checkpoint:
     """Read a file written by :func:`save`: model built and filled, plus resume state."""
     path = Path(path)
     arrays = _read_npz(path)
     if "__meta__" not in arrays:
         raise CheckpointError(f"{path}: missing key '__meta__' (not a neuronet checkpoint)")
-    try:
-        meta = json.loads(str(arrays["__meta__"][()]))
-    except json.JSONDecodeError as e:
-        raise CheckpointError(f"{path}: the JSON description is corrupt ({e})") from None
-    if meta.get("format") != FORMAT:
-        raise CheckpointError(f"{path}: format {meta.get('format')!r}, expected {FORMAT!r}")
+    meta = _read_meta(arrays["__meta__"], path)
     where = str(path)
     model = build_module(decode_json(meta["spec"], arrays, where), where)
     _fill(model, arrays, path)
@@ -180,9 +244,15 @@ def _fill(model: Module, arrays: dict, path) -> None:
             raise CheckpointError(f"{path}: parameter {name!r} should have shape "
                                   f"{tuple(p.shape)}, the file gives {tuple(state[name].shape)}")
     dtypes = {a.dtype for n, a in state.items() if ":" not in n}
+    bad = sorted(str(d) for d in dtypes if d not in (np.float32, np.float64))
+    if bad:  # the dtype policy: an integer "Dense" would truncate its inputs to 0
+        raise CheckpointError(f"{path}: parameters must be float32 or float64, the file holds "
+                              f"{', '.join(bad)}")
     if len(dtypes) == 1 and next(iter(dtypes)) != next(iter(params.values())).data.dtype:
         model.astype(next(iter(dtypes)))  # e.g. a float64 model saved from tests
     model.load_state_dict(state)
+    for m in model.modules():
+        m.check_state(str(path))
 
 
 def load(path) -> Module:

@@ -184,6 +184,11 @@ class Module(Registered, kind="module"):
                 out[name + ":mask"] = asnumpy(p.mask).copy()
         return out
 
+    def check_state(self, source: str = "state") -> None:
+        """Refuse parameter values this module's constructor would refuse (asymmetric
+        Hopfield weights, say); :func:`neuronet.load` calls it on every loaded module.
+        ``source`` names where the values came from, for the message. Default: none."""
+
     def load_state_dict(self, state, strict: bool = True) -> None:
         """Copy arrays from ``state`` into the parameters (shapes must match)."""
         params = dict(self.named_parameters())

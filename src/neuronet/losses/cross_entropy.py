@@ -62,8 +62,9 @@ class SoftmaxCrossEntropy(Loss):
             raise ValueError(f"SoftmaxCrossEntropy targets must be class indices of shape ({n},) "
                              f"or rows of shape {(n, c)}, got shape {tuple(target.shape)}")
         t = as_float_array(target, dtype, "SoftmaxCrossEntropy targets")
-        if bool((t < 0).any()) or bool((t > 1).any()):
-            raise ValueError("SoftmaxCrossEntropy target rows must be probabilities in [0, 1]")
+        if not bool(((t >= 0) & (t <= 1)).all()):  # written so that NaN fails too
+            raise ValueError("SoftmaxCrossEntropy target rows must be probabilities in [0, 1], "
+                             f"got values such as {t[~((t >= 0) & (t <= 1))][:3].tolist()}")
         return t
 
     def task(self, target) -> str:
@@ -131,9 +132,10 @@ class BinaryCrossEntropy(Loss):
         t = _same_shape(y, _float(target, "BinaryCrossEntropy targets", like=y), name,
                         "BinaryCrossEntropy targets")
         xp = get_array_module(y)
-        if bool((t < 0).any()) or bool((t > 1).any()):
+        if not bool(((t >= 0) & (t <= 1)).all()):  # written so that NaN fails too
+            nan = " and nan" if bool(xp.isnan(t).any()) else ""
             raise ValueError("BinaryCrossEntropy targets must be in [0, 1], got values in "
-                             f"[{float(t.min())}, {float(t.max())}]")
+                             f"[{float(xp.nanmin(t))}, {float(xp.nanmax(t))}]{nan}")
         self._n = y.shape[0]
         self._t = t
         if self.from_logits:

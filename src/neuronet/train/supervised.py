@@ -33,6 +33,9 @@ def _model_dtype(model):
 
 def _prepare_targets(loss, y, n, name="y"):
     """Targets as the loss reads them (the loss owns its target handling)."""
+    if isinstance(loss, type):
+        raise TypeError(f"loss must be an instance, got the class {loss.__name__}; "
+                        f"call it: {loss.__name__}()")
     if not hasattr(loss, "prepare_targets"):
         raise TypeError(f"loss must be a neuronet Loss (with prepare_targets, task, predict), "
                         f"got {type(loss).__name__}")
@@ -108,6 +111,10 @@ class SupervisedStep(Step):
                  eval_batch_size: int = 1024):
         if not isinstance(model, Module):
             raise TypeError(f"model must be a neuronet Module, got {type(model).__name__}")
+        for name, obj in (("loss", loss), ("optimizer", optimizer)):
+            if isinstance(obj, type):
+                raise TypeError(f"{name} must be an instance, got the class {obj.__name__}; "
+                                f"call it: {obj.__name__}(...)")
         if not hasattr(loss, "forward") or not hasattr(loss, "backward"):
             raise TypeError(f"loss must have forward() and backward(), got {type(loss).__name__}")
         if not hasattr(optimizer, "step") or not hasattr(optimizer, "zero_grad"):
