@@ -204,3 +204,13 @@ def test_clamped_labels_in_mean_field():
     np.testing.assert_array_equal(q[-1], np.eye(3)[y])
     states = [X] + q
     np.testing.assert_allclose(q[1], d.conditional_mean(2, states), atol=1e-9)
+
+
+@pytest.mark.parametrize("sizes,n_labels", MODELS, ids=IDS)
+def test_each_mean_field_sweep_raises_the_bound(sizes, n_labels):
+    d = make_dbm(sizes, n_labels, scale=1.2)
+    X = random_states(d, 6, np.random.default_rng(12))[0]
+    bounds = [d.log_likelihood_bound(X, 0.0, steps=k, tol=0.0, per_case=True) for k in range(8)]
+    for before, after in zip(bounds, bounds[1:]):
+        assert np.all(after >= before - 1e-12)
+    assert np.any(bounds[-1] > bounds[0] + 1e-3)

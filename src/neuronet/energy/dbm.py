@@ -135,10 +135,10 @@ class DBM(Module):
         return y
 
     # ---------------------------------------------------------- conditionals
-    def layer_input(self, i: int, states, below: float = 1.0, above: float = 1.0):
+    def layer_input(self, i: int, states, below: float = 1.0, above: float = 1.0, bias: bool = True):
         """Total input ``b_i + below·s_{i−1} W_i + above·s_{i+1} W_{i+1}ᵀ`` of layer ``i``, ``(N, n_i)``.
 
-        A neighbour that is ``None`` (or whose factor is 0) is left out.
+        A neighbour that is ``None`` (or whose factor is 0) is left out; so is ``b_i`` without ``bias``.
         """
         W = self._chain_w
         x = None
@@ -151,7 +151,8 @@ class DBM(Module):
             if above != 1:
                 t *= above
             x = t if x is None else x.__iadd__(t)
-        x += self._chain_b[i].data
+        if bias:
+            x += self._chain_b[i].data
         return x
 
     def conditional_mean(self, i: int, states, below: float = 1.0, above: float = 1.0):
@@ -226,52 +227,17 @@ class DBM(Module):
 
     # ----------------------------------------------------------- inference
     def mean_field(self, v, y=None, steps: int = 10, tol: float = 1e-7):
-        """Mean-field posterior ``[q¹, …, qᴸ]`` (``+ [q_y]`` with labels) for the rows of ``v``.
-
-        ``y`` clamps the labels (then its one-hot rows are returned as ``q_y``).
-        At most ``steps`` odd/even sweeps of ``q_l := σ(b_l + q_{l−1}W_l + q_{l+1}W_{l+1}ᵀ)``,
-        stopping early once no mean moves by more than ``tol``; the number used is
-        ``self.mean_field_steps_``.
-        """
-        V.check_int(steps, "steps", minimum=0)
-        V.check_positive(tol, "tol", allow_zero=True)
-        v = self._check_data(v, "v")
-        q = [v] + [None] * (self.n_chain - 1)
-        if y is not None:
-            q[-1] = self._check_labels(y, len(v))
-        free = [i for i in range(1, self.n_chain) if q[i] is None]
-        for i in free:  # the bottom-up start: doubled input from below under the top layer
-            q[i] = self.conditional_mean(i, q, below=2.0 if i < self.n_layers else 1.0)
-        xp = get_array_module(v)
-        self.mean_field_steps_ = 0
-        for step in range(steps):
-            change = 0.0
-            for parity in (1, 0):
-                for i in free:
-                    if i % 2 == parity:
-                        new = self.conditional_mean(i, q)
-                        change = max(change, float(xp.abs(new - q[i]).max()))
-                        q[i] = new
-            self.mean_field_steps_ = step + 1
-            if change <= tol:
-                break
-        return q[1:]
+        """Mean-field posterior ``[q¹, …, qᴸ]`` (``+ [q_y]`` with labels) for the rows of ``v``
+        (``y`` clamps the labels): :func:`neuronet.energy.dbm_mean_field.mean_field`."""
+        from .dbm_mean_field import mean_field
+        return mean_field(self, v, y, steps, tol)
 
     def log_likelihood_bound(self, X, log_z: float, y=None, steps: int = 30, tol: float = 1e-6,
                              per_case: bool = False):
-        """Mean over rows of the variational bound ``−E(v, q) + Σ_l H(q_l) − log Z`` (nats).
-
-        ``q`` from :meth:`mean_field`; ``log_z`` exact (:func:`~neuronet.energy.log_partition`)
-        or estimated (:func:`~neuronet.energy.ais_log_partition`). ``per_case`` returns every row's value.
-        """
-        X = self._check_data(X)
-        q = self.mean_field(X, y=y, steps=steps, tol=tol)
-        x64 = [X.astype(np.float64)] + [s.astype(np.float64) for s in q]
-        value = -self.energy(*x64)
-        for i, s in enumerate(q, start=1):
-            value = value + self.units[i].entropy(s.astype(np.float64))
-        value = value - float(log_z)
-        return value if per_case else float(value.mean())
+        """Mean variational bound ``−E(v, q) + Σ_l H(q_l) − log Z`` over the rows of ``X`` (nats):
+        :func:`neuronet.energy.dbm_mean_field.log_likelihood_bound`."""
+        from .dbm_mean_field import log_likelihood_bound
+        return log_likelihood_bound(self, X, log_z, y, steps, tol, per_case)
 
     # ------------------------------------------------ training and fine-tuning
     def fit(self, X, y=None, **kwargs):
