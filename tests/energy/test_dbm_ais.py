@@ -5,15 +5,12 @@ import numpy as np
 import pytest
 
 import neuronet as nt
-from neuronet.energy import DBM, ais_betas, ais_log_likelihood, ais_log_partition
+from dbm_models import random_dbm
+from neuronet.energy import ais_betas, ais_log_likelihood, ais_log_partition
 
 
 def make_dbm(sizes, n_labels=0, seed=0, scale=1.0):
-    rng = np.random.default_rng(seed)
-    d = DBM(sizes, n_labels=n_labels, seed=seed, dtype=np.float64)
-    for p in d.parameters():
-        p.data[...] = rng.normal(0, scale if p.name.startswith(("W", "U")) else 0.5, p.shape)
-    return d
+    return random_dbm(sizes, n_labels, seed, scale)
 
 
 @pytest.mark.parametrize("sizes,n_labels", [([6, 4, 3], 0), ([5, 4, 3, 2], 0), ([6, 5, 4], 3),

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import neuronet as nt
-from neuronet.energy import DBM
+from dbm_models import random_dbm
 from neuronet.energy import dbm_exact
 
 MODELS = [([6, 4, 3], 0), ([5, 4, 3, 2], 0), ([4, 3, 2], 3)]
@@ -21,11 +21,7 @@ IDS = ["6-4-3", "5-4-3-2", "4-3-2+3labels"]
 
 
 def make_dbm(sizes, n_labels=0, seed=0, scale=0.8):
-    rng = np.random.default_rng(seed)
-    d = DBM(sizes, n_labels=n_labels, seed=seed, dtype=np.float64)
-    for p in d.parameters():
-        p.data[...] = rng.normal(0, scale if p.name.startswith(("W", "U")) else 0.5, p.shape)
-    return d
+    return random_dbm(sizes, n_labels, seed, scale)
 
 
 # ------------------------------------------------------------- brute force

@@ -6,16 +6,13 @@ import numpy as np
 import pytest
 
 import neuronet as nt
+from dbm_models import random_dbm
 from neuronet.energy import DBM
 from neuronet.energy.dbm_train import DBMStep
 
 
 def small_dbm(seed=0, scale=0.6, sizes=(6, 4, 3), n_labels=0):
-    rng = np.random.default_rng(seed)
-    d = DBM(list(sizes), n_labels=n_labels, seed=seed, dtype=np.float64)
-    for p in d.parameters():
-        p.data[...] = rng.normal(0, scale if p.name.startswith(("W", "U")) else 0.3, p.shape)
-    return d
+    return random_dbm(sizes, n_labels, seed, scale, bias_scale=0.3)
 
 
 def structured_data(n=300, seed=0, noise=0.05):

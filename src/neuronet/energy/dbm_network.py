@@ -40,7 +40,7 @@ def to_network(dbm, n_out: int, dropout: float = 0.0, input_dropout: float = 0.0
     rng = make_rng(seed=seed) if seed is not None else dbm._rng
     W, b, sizes = dbm.weights, dbm.biases, dbm.sizes
     layers = [Dropout(input_dropout, rng=_child(rng))] if input_dropout else []
-    first = Dense(sizes[0] + sizes[2], sizes[1], dtype=dbm.dtype, rng=rng, input_grad=False)
+    first = Dense(sizes[0] + sizes[2], sizes[1], dtype=dbm.dtype, rng=rng, input_grad=bool(input_dropout))
     first.W.data[:sizes[0]] = W[0].data
     first.W.data[sizes[0]:] = W[1].data.T
     first.b.data[...] = b[1].data

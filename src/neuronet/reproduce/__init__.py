@@ -11,3 +11,6 @@ from . import dbn_mnist  # noqa: E402,F401
 from . import dbn_generative  # noqa: E402,F401
 from . import autoencoder_mnist  # noqa: E402,F401
 from . import dsn_mnist  # noqa: E402,F401
+from . import dbm_mnist  # noqa: E402,F401
+from . import dbm_dropout  # noqa: E402,F401
+from . import dbm_loglik  # noqa: E402,F401
