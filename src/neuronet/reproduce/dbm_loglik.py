@@ -28,7 +28,7 @@ def run(ctx) -> dict:
     d = DBM(s["sizes"], seed=ctx.seed)
     resume = resume_from(ctx, "dbm")
     if resume is None:
-        d.pretrain(X, epochs=list(s["pretrain_epochs"]), batch_size=100, lr=0.05, weight_decay=1e-3,
+        d.pretrain(X, epochs=list(s["pretrain_epochs"]), batch_size=100, weight_decay=1e-3,
                    seed=ctx.seed, progress=ctx.progress)
     d.fit(X, epochs=s["joint_epochs"], batch_size=100, n_chains=100, gibbs_steps=5,
           mean_field_steps=s["mean_field_steps"], lr=0.001, weight_decay=2e-4, seed=ctx.seed,

@@ -38,13 +38,13 @@ def mnist(n_train: int, n_test: int):
 
 
 def train_dbm(ctx, X, y, s, n_labels: int = 10, stage: str = "dbm"):
-    """Greedy pretraining (doubled RBMs, CD-1, lr 0.05, weight cost 1e-3), then joint training
+    """Greedy pretraining (doubled RBMs, CD-1, lr 0.05 / 0.02, weight cost 1e-3), then joint training
     (lr 0.001 decaying, 100 chains, 5 Gibbs sweeps, sparsity targets 0.2 / 0.1 as in dbm_mf.m)."""
     from ..energy import DBM
     d = DBM(s["sizes"], n_labels=n_labels, seed=ctx.seed)
     resume = resume_from(ctx, stage)
     if resume is None:
-        d.pretrain(X, y, epochs=list(s["pretrain_epochs"]), batch_size=s["batch_size"], lr=0.05,
+        d.pretrain(X, y, epochs=list(s["pretrain_epochs"]), batch_size=s["batch_size"],
                    weight_decay=1e-3, seed=ctx.seed, progress=ctx.progress)
     hist = d.fit(X, y, epochs=s["joint_epochs"], batch_size=s["batch_size"], n_chains=100, gibbs_steps=5,
                  mean_field_steps=s["mean_field_steps"], lr=0.001, weight_decay=2e-4,
