@@ -47,24 +47,26 @@ def dbm_ais_log_partition(dbm, data=None, base_visible_bias=None, n_runs: int = 
     """Estimate ``log Z`` of ``dbm`` by AIS with the odd layers summed out.
 
     ``data`` fits the base-rate visible biases (``log(p/(1−p))``), or give
-    ``base_visible_bias``; ``n_runs`` parallel runs; ``betas`` from :func:`ais_betas`;
-    arithmetic in ``dtype`` (log-weights are summed in float64 either way).
+    ``base_visible_bias``; ``n_runs`` parallel runs; ``betas`` from :func:`ais_betas`.
+    The matrix products run in ``dtype`` (float32 halves their time); the inputs ``u`` are
+    then taken to float64, so each weight ``A(b(β_k) + β_k u) − A(b(β_{k−1}) + β_{k−1} u)``
+    is a difference of float64 sums over the same ``u``, and the log-weights add up in float64.
     """
     V.check_int(n_runs, "n_runs", minimum=2)
     rng = make_rng(rng, seed)
     betas = check_betas(betas)
     W = [asnumpy(w.data).astype(dtype) for w in dbm.weights]
-    b = [asnumpy(x.data).astype(dtype) for x in dbm.biases]
-    base = _base_biases(dbm, data, base_visible_bias, dtype)
+    b = [asnumpy(x.data).astype(np.float64) for x in dbm.biases]
+    base = _base_biases(dbm, data, base_visible_bias, np.float64)
     units, n = dbm.units, dbm.n_chain
     log_z_base = float(sum(u.log_partition(a[None])[0] for u, a in zip(units, base)))
-    S = [units[i].sample(units[i].mean(np.repeat(base[i][None], n_runs, axis=0)), rng)
+    S = [units[i].sample(units[i].mean(np.repeat(base[i][None], n_runs, axis=0)), rng).astype(dtype)
          if i % 2 == 0 else None for i in range(n)]
     diff = [b[i] - base[i] for i in range(n)]
     log_w = np.zeros(n_runs)
     for k in range(1, len(betas)):
         bk, bp = float(betas[k]), float(betas[k - 1])
-        u = summed_inputs(W, S, 0)
+        u = {j: x.astype(np.float64) for j, x in summed_inputs(W, S, 0).items()}
         for i in range(0, n, 2):
             log_w += (bk - bp) * (S[i] @ diff[i])
         for j, x in u.items():
@@ -77,10 +79,11 @@ def dbm_ais_log_partition(dbm, data=None, base_visible_bias=None, n_runs: int = 
 
 def _transition(units, W, base, diff, S, u, beta, rng):
     """One Gibbs step at ``β``: odd layers given the even ones (inputs ``u``), then the even."""
+    dtype = W[0].dtype
     for j, x in u.items():
-        m = units[j].mean(base[j] + beta * (diff[j] + x))
+        m = units[j].mean((base[j] + beta * (diff[j] + x)).astype(dtype))
         S[j] = units[j].sample(m, rng, out=m)
     for i, x in summed_inputs(W, S, 1).items():
-        m = units[i].mean(base[i] + beta * (diff[i] + x))
+        m = units[i].mean((base[i] + beta * (diff[i] + x)).astype(dtype))
         S[i] = units[i].sample(m, rng, out=m)
 
