@@ -12,8 +12,9 @@ gain (``rbm.m``/``rbm_l2.m`` of Salakhutdinov's code double the bias too)::
 doubled). Each RBM learns by CD-k with these conditionals on the one loop, from
 the doubled up-pass means of the one below. The DBM takes ``W_l`` from RBM ``l``;
 a hidden layer shared by two RBMs gets the sum of their two biases,
-``b_l = b^{(l)} + a^{(l+1)}``, so its DBM input is the average of the two doubled
-inputs: ``b_l + h^{l−1}W_l + h^{l+1}W_{l+1}ᵀ = ½·2(b^{(l)} + h^{l−1}W_l) + ½·2(a^{(l+1)} + h^{l+1}W_{l+1}ᵀ)``.
+``b_l = b^{(l)} + a^{(l+1)}``, so its DBM input is the average of the two doubled inputs::
+
+    b_l + h^{l−1}W_l + h^{l+1}W_{l+1}ᵀ = ½·2(b^{(l)} + h^{l−1}W_l) + ½·2(a^{(l+1)} + h^{l+1}W_{l+1}ᵀ)
 """
 from __future__ import annotations
 
