@@ -24,6 +24,7 @@ from .. import validation as V
 from ..backend import get_array_module
 from ..random import make_rng
 from ..train.loop import Loop, Step
+from .dbm_train import switch_momentum
 from .rbm import RBM
 
 __all__ = ["DoubledRBMStep", "make_stack", "pretrain", "init_from_rbms"]
@@ -81,9 +82,7 @@ class DoubledRBMStep(Step):
         return {"loss": err, "recon_error": err}
 
     def on_epoch_begin(self, epoch: int) -> None:
-        if self.momentum_schedule is not None and hasattr(self.optimizer, "momentum"):
-            first, then, switch = self.momentum_schedule
-            self.optimizer.momentum = first if epoch <= switch else then
+        switch_momentum(self.optimizer, self.momentum_schedule, epoch)
 
     def state_dict(self) -> dict:
         return {"rng": self.rng.bit_generator.state}

@@ -109,9 +109,7 @@ class DBMStep(Step):
         return {"recon_error": _reconstruction_error(self.model, v, q[0])}
 
     def on_epoch_begin(self, epoch: int) -> None:
-        if self.momentum_schedule is not None and hasattr(self.optimizer, "momentum"):
-            first, then, switch = self.momentum_schedule
-            self.optimizer.momentum = first if epoch <= switch else then
+        switch_momentum(self.optimizer, self.momentum_schedule, epoch)
 
     def state_dict(self) -> dict:
         return {"chains": None if self.chains is None else list(self.chains),
@@ -126,6 +124,14 @@ class DBMStep(Step):
         self.chains = None if chains is None else [xp.asarray(c, dtype=self.model.dtype) for c in chains]
         self.means = {int(k): xp.asarray(m) for k, m in (state.get("means") or {}).items()}
         self.rng.bit_generator.state = state["rng"]
+
+
+def switch_momentum(optimizer, schedule, epoch: int) -> None:
+    """Momentum ``first`` for epochs ``≤ switch``, then ``then`` (``schedule = (first, then, switch)``;
+    ``None`` leaves the optimiser alone)."""
+    if schedule is not None and hasattr(optimizer, "momentum"):
+        first, then, switch = schedule
+        optimizer.momentum = first if epoch <= switch else then
 
 
 def _sparsity_targets(target, n_layers: int) -> dict:
