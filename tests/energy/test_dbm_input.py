@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import neuronet as nt
 from neuronet.energy import DBM
 from neuronet.layers.activations import sigmoid
 
@@ -63,3 +64,14 @@ def test_mean_field_starts_with_doubled_weights_from_below():
     assert d.mean_field_steps_ == 0
     d.mean_field(v, steps=200, tol=1e-6)
     assert 0 < d.mean_field_steps_ < 200  # stops once converged
+
+
+def test_save_and_load_round_trip(tmp_path):
+    d = DBM([6, 4, 3], n_labels=3, seed=0, init_std=0.5)
+    path = nt.save(tmp_path / "dbm.npz", d)
+    e = nt.load(path)
+    assert isinstance(e, DBM) and e.sizes == [6, 4, 3] and e.n_labels == 3
+    for p, q in zip(d.parameters(), e.parameters()):
+        np.testing.assert_array_equal(p.data, q.data)
+    v = np.random.default_rng(0).random((4, 6))
+    np.testing.assert_allclose(e.mean_field(v)[0], d.mean_field(v)[0])
