@@ -20,11 +20,14 @@ from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler, minmax_scale  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
-from neuronet.sklearn import RBM, DSNClassifier, LeNet5Classifier, MLPClassifier, MLPRegressor  # noqa: E402
+from neuronet.energy import DBN  # noqa: E402
+from neuronet.sklearn import (RBM, DBNClassifier, DeepAutoencoder, DSNClassifier, LeNet5Classifier,  # noqa: E402
+                              MLPClassifier, MLPRegressor)
+from neuronet.sklearn.base import seed_from  # noqa: E402
 
 _STOCHASTIC_SCORE = ("score_samples flips one randomly drawn unit per row (BernoulliRBM's "
                      "stochastic pseudo-likelihood), so its values depend on the rows around it")
-_UNIT_RANGE = "Bernoulli visible units refuse data outside [0, 1], which these checks feed"
+_UNIT_RANGE = "Bernoulli visible (data) units refuse data outside [0, 1], which these checks feed"
 
 # small, fast settings; the checks' data sets are a few hundred rows
 ESTIMATORS = [
@@ -33,6 +36,9 @@ ESTIMATORS = [
     RBM(n_components=8, visible="gaussian", n_iter=3, random_state=0),
     RBM(n_components=8, n_iter=3, random_state=0),
     DSNClassifier(hidden=16, n_modules=2, finetune_iters=3, random_state=0),
+    DBNClassifier(hidden_layer_sizes=(16,), visible="gaussian", pretrain_epochs=1, max_iter=40,
+                  learning_rate_init=0.01, random_state=0),
+    DeepAutoencoder(hidden_layer_sizes=(8, 4), pretrain_epochs=1, max_iter=2, random_state=0),
 ]
 
 
@@ -52,6 +58,9 @@ _FIT_ON_UNSCALED_DATA = (
 
 def _expected_failed(estimator):
     """Checks that cannot apply, with the reason (scikit-learn's expected_failed_checks)."""
+    if isinstance(estimator, DeepAutoencoder):
+        return dict.fromkeys(_FIT_ON_UNSCALED_DATA + ("check_transformer_n_iter", "check_methods_subset_invariance",
+                                                      "check_methods_sample_order_invariance"), _UNIT_RANGE)
     if isinstance(estimator, RBM) and estimator.visible == "bernoulli":
         failed = dict.fromkeys(_FIT_ON_UNSCALED_DATA, _UNIT_RANGE)
         failed.update({"check_methods_subset_invariance": _STOCHASTIC_SCORE,
@@ -264,3 +273,36 @@ def test_dsn_classifier_on_digits(digits):
     assert clf.model_.n_modules == 3 and clf.n_features_in_ == 64
     with pytest.raises(ValueError, match="DSNClassifier n_modules must be >= 1"):
         DSNClassifier(n_modules=0).fit(Xtr, ytr)
+
+
+def test_dbn_classifier_pretrains_then_fine_tunes(digits):
+    Xtr, Xte, ytr, yte = digits
+    clf = DBNClassifier(hidden_layer_sizes=(100,), pretrain_epochs=5, max_iter=10, batch_size=32,
+                        random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(Xtr, ytr)
+    assert clf.score(Xte, yte) > 0.85 and len(clf.loss_curve_) == 10
+    # the net fine-tuning starts from is the pretrained DBN's up-pass (a vanishing step keeps it)
+    frozen = DBNClassifier(hidden_layer_sizes=(20,), pretrain_epochs=2, max_iter=1, solver="sgd",
+                           learning_rate_init=1e-12, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        frozen.fit(Xtr, ytr)
+    rbm = frozen.dbn_.rbms[0]
+    untrained = DBN([64, 20], seed=seed_from(0), dtype=np.float64).rbms[0]
+    assert np.abs(rbm.W.data - untrained.W.data).max() > 0.01  # pretraining moved the weights
+    np.testing.assert_allclose(frozen.model_.parameters()[0].data, rbm.W.data, atol=1e-9)
+    np.testing.assert_allclose(frozen.model_.parameters()[1].data, rbm.b.data, atol=1e-9)
+
+
+def test_deep_autoencoder_codes_and_reconstructions(digits):
+    Xtr, Xte, _, _ = digits
+    ae = DeepAutoencoder(hidden_layer_sizes=(64, 16), pretrain_epochs=5, max_iter=10, random_state=0).fit(Xtr)
+    Z = ae.transform(Xte)
+    assert Z.shape == (len(Xte), 16) and ae.get_feature_names_out()[0] == "deepautoencoder0"
+    error = np.mean((ae.inverse_transform(Z) - Xte) ** 2)
+    assert error < 0.9 * np.mean((Xtr.mean(axis=0) - Xte) ** 2)  # better than the mean image
+    assert len(ae.history_["loss"]) == 10 and ae.history_["loss"][-1] < ae.history_["loss"][0]
+    with pytest.raises(ValueError, match=r"must lie in \[0, 1\]"):
+        DeepAutoencoder(hidden_layer_sizes=(4,), pretrain_epochs=1, max_iter=1).fit(Xtr * 16)

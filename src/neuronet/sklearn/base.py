@@ -60,7 +60,8 @@ def float_dtype(X):
 class NetworkEstimator(BaseEstimator):
     """Base of the estimators whose model is a backprop network.
 
-    A subclass supplies ``_build_model(n_features, n_outputs, seed, dtype)``,
+    A subclass supplies ``_build_model(X, n_outputs, seed, dtype)`` (``X`` the checked
+    training rows, which a pretrained model learns from first),
     ``_make_loss()``, ``_targets(y, first)`` (the encoded targets and the number
     of network outputs) and the scikit-learn mixin (classifier or regressor).
     """
@@ -114,7 +115,7 @@ class NetworkEstimator(BaseEstimator):
         if first:
             self._rng_ = check_random_state(self.random_state)
             seed = seed_from(self._rng_)
-            self.model_ = self._build_model(self.n_features_in_, n_outputs, seed, float_dtype(X))
+            self.model_ = self._build_model(X, n_outputs, seed, float_dtype(X))
             self.optimizer_ = self._make_optimizer(self.model_.parameters())
             self.loss_curve_, self.validation_scores_, self.history_ = [], [], {}
         dtype = self.model_.parameters()[0].data.dtype

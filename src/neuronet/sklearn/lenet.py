@@ -57,7 +57,7 @@ class LeNet5Classifier(ClassifierOutputs, ClassifierMixin, NetworkEstimator):
         V.check_choice(self.table, "LeNet5Classifier table", ("lecun", "full"))
         V.check_choice(self.pooling, "LeNet5Classifier pooling", _POOLS)
 
-    def _build_model(self, n_features, n_outputs, seed, dtype):
+    def _build_model(self, X, n_outputs, seed, dtype):
         return LeNet5(table=self.table, pooling=self.pooling, n_classes=n_outputs, seed=seed, dtype=dtype)
 
     def _flat(self, X, reset: bool):

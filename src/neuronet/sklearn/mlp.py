@@ -43,8 +43,8 @@ class _MLPEstimator(NetworkEstimator):
         V.check_choice(self.activation, f"{name} activation", ACTIVATIONS)
         V.check_probability(self.dropout, f"{name} dropout")
 
-    def _build_model(self, n_features, n_outputs, seed, dtype):
-        sizes = [n_features, *layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes"), n_outputs]
+    def _build_model(self, X, n_outputs, seed, dtype):
+        sizes = [X.shape[1], *layer_sizes(self.hidden_layer_sizes, "hidden_layer_sizes"), n_outputs]
         return MLP(sizes, activation=self.activation, dropout=self.dropout, seed=seed, dtype=dtype)
 
 
