@@ -66,6 +66,11 @@ class NetworkEstimator(BaseEstimator):
     of network outputs) and the scikit-learn mixin (classifier or regressor).
     """
 
+    def _keep_arguments(self, arguments: dict) -> None:
+        """Store the constructor's arguments unchanged (``__init__`` passes ``locals()``)."""
+        for name in self._get_param_names():
+            setattr(self, name, arguments[name])
+
     def _check_hyper(self) -> None:
         """Every shared hyper-parameter, named as the constructor names it."""
         name = type(self).__name__

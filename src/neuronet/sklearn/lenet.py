@@ -46,11 +46,7 @@ class LeNet5Classifier(ClassifierOutputs, ClassifierMixin, NetworkEstimator):
                  learning_rate_init=1e-3, max_iter=10, shuffle=True, random_state=None, tol=1e-4,
                  verbose=False, warm_start=False, momentum=0.9, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5):
-        self.table, self.pooling, self.solver, self.alpha = table, pooling, solver, alpha
-        self.batch_size, self.learning_rate_init, self.max_iter = batch_size, learning_rate_init, max_iter
-        self.shuffle, self.random_state, self.tol, self.verbose = shuffle, random_state, tol, verbose
-        self.warm_start, self.momentum, self.early_stopping = warm_start, momentum, early_stopping
-        self.validation_fraction, self.n_iter_no_change = validation_fraction, n_iter_no_change
+        self._keep_arguments(locals())
 
     def _check_hyper(self):
         super()._check_hyper()

@@ -29,12 +29,7 @@ class _MLPEstimator(NetworkEstimator):
                  batch_size="auto", learning_rate_init=1e-3, max_iter=200, shuffle=True,
                  random_state=None, tol=1e-4, verbose=False, warm_start=False, momentum=0.9,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=10, dropout=0.0):
-        self.hidden_layer_sizes, self.activation, self.solver = hidden_layer_sizes, activation, solver
-        self.alpha, self.batch_size, self.learning_rate_init = alpha, batch_size, learning_rate_init
-        self.max_iter, self.shuffle, self.random_state, self.tol = max_iter, shuffle, random_state, tol
-        self.verbose, self.warm_start, self.momentum = verbose, warm_start, momentum
-        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
-        self.n_iter_no_change, self.dropout = n_iter_no_change, dropout
+        self._keep_arguments(locals())
 
     def _check_hyper(self):
         super()._check_hyper()
