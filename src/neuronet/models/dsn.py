@@ -200,10 +200,7 @@ class DSN(Module):
         if validation is not None:
             Xv = self._inputs(validation[0], "validation X")
             val = (Xv, self._targets(validation[1], len(Xv), "validation y"))
-        records, start = [], 0
-        if resume and checkpoint is not None and Path(checkpoint).exists():
-            state = restore(checkpoint, self).extra["dsn"]
-            records, start = list(state["records"]), int(state["modules_done"])
+        records, start = self._resume(checkpoint) if resume else ([], 0)
         lower, lower_v = None, None
         for m, block in enumerate(self.blocks):
             data = StackedInputs(X, lower, T, chunk)
@@ -215,10 +212,7 @@ class DSN(Module):
                 vdata = StackedInputs(val[0], lower_v, val[1], chunk)
                 lower_v, err_v = self._stack_prediction(block, vdata, lower_v)
             if m >= start:
-                rec["train_error"] = err
-                if val is not None:
-                    rec["val_error"] = err_v
-                records.append(rec)
+                records.append(dict(rec, train_error=err, **({} if val is None else {"val_error": err_v})))
                 if checkpoint is not None:
                     save(checkpoint, self, extra={"dsn": {"modules_done": m + 1, "records": records}})
         self.records_ = records
@@ -226,6 +220,13 @@ class DSN(Module):
             self._backprop(X, T, val, backprop_epochs, optimizer, batch_size, checkpoint, resume,
                            progress, seed)
         return records
+
+    def _resume(self, checkpoint) -> tuple:
+        """``(records, modules done)`` from the checkpoint, its weights loaded; none yet: ``([], 0)``."""
+        if checkpoint is None or not Path(checkpoint).exists():
+            return [], 0
+        state = restore(checkpoint, self).extra["dsn"]
+        return list(state["records"]), int(state["modules_done"])
 
     def _fit_module(self, m, data, iters, lr, progress, seed, rbm_epochs=0) -> dict:
         block, t0 = self.blocks[m], time.perf_counter()
