@@ -149,3 +149,25 @@ def test_a_finetuning_step_lowers_the_objective(ridge):
     assert after < sol.objective
     # and by about the first-order amount lr‖∇J‖² (the gradient is the slope of J)
     assert sol.objective - after == pytest.approx(lr * g2, rel=0.2)
+
+
+def test_module_curvature_is_the_gauss_newton_diagonal(rng):
+    # for E = MSE (∂²E/∂y² = 1/N) the diagonal Gauss-Newton of a parameter θ is Σ_n,c (∂y_nc/∂θ)²/N;
+    # a weight of this module feeds one hidden unit, so the pass drops no cross terms: it is exact
+    m = _module()
+    m.U.data[...] = rng.normal(size=m.U.shape)
+    Z = rng.normal(size=(6, 5))
+    m.forward(Z)
+    m.zero_curv()
+    m.backward_curvature(np.full((6, 3), 1 / 6))
+    for p in m.parameters():
+        jac = np.zeros(p.shape + (6, 3))
+        flat = p.data.reshape(-1)
+        for i in range(flat.size):
+            old = flat[i]
+            flat[i] = old + 1e-6
+            up = m.forward(Z)
+            flat[i] = old - 1e-6
+            jac.reshape(-1, 6, 3)[i] = (up - m.forward(Z)) / 2e-6
+            flat[i] = old
+        np.testing.assert_allclose(p.curv, (jac ** 2).sum(axis=(-2, -1)) / 6, rtol=1e-6, atol=1e-10)
