@@ -7,6 +7,7 @@ recalled exactly / retrieved (final overlap ≥ 0.9) by asynchronous updates.
 
     python examples/hopfield_capacity.py                 # N = 1000, 5 trials (~1 min)
     python examples/hopfield_capacity.py --n 500 --trials 2 --out /tmp
+    neuronet reproduce hopfield-capacity                 # the same, as a registered reproduction
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 import neuronet as nt
+from neuronet.reproduce.hopfield_capacity import crossing
 
 
 def main(argv=None):
@@ -45,8 +47,8 @@ def main(argv=None):
               f"{res.theory[i]:.5f} | {res.recall_exact[i]:.3f} | {res.recall_overlap[i]:.3f} | "
               f"{res.overlap[i]:.3f} |")
     # capacity read off the curves: the load where half the probes are still retrieved
-    a_ret = _crossing(res.loads, res.recall_overlap)
-    a_exact = _crossing(res.loads, res.recall_exact)
+    a_ret = crossing(res.loads, res.recall_overlap)
+    a_exact = crossing(res.loads, res.recall_exact)
     print(f"\nmeasured capacity (half the noisy probes retrieved, m ≥ 0.9): α ≈ {a_ret:.3f}, "
           f"P ≈ {a_ret * args.n:.0f} for N = {args.n}")
     print(f"half the noisy probes recalled exactly (every bit):            α ≈ {a_exact:.3f}")
@@ -56,16 +58,6 @@ def main(argv=None):
     nt.viz.plot_hopfield_capacity(res, path=path)
     print(f"picture: {path}")
     return res
-
-
-def _crossing(loads, frac, level=0.5):
-    """First load where ``frac`` falls below ``level`` (linear interpolation)."""
-    below = np.flatnonzero(np.asarray(frac) < level)
-    if below.size == 0 or below[0] == 0:
-        return float("nan")
-    i = below[0]
-    a0, a1, f0, f1 = loads[i - 1], loads[i], frac[i - 1], frac[i]
-    return float(a0 + (f0 - level) * (a1 - a0) / (f0 - f1))
 
 
 if __name__ == "__main__":

@@ -241,6 +241,9 @@ def make_parser() -> argparse.ArgumentParser:
     a.add_argument("name", nargs="?", choices=list(DATASETS),
                    help="one data set (default: all)")
     a.set_defaults(func=cmd_data)
+
+    from .cli_reproduce import add_reproduce_parser
+    add_reproduce_parser(sub)
     return p
 
 

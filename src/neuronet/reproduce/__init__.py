@@ -1,6 +1,8 @@
 """`neuronet reproduce`: the lectures' published tables, one command each.
 
-Each module of this package registers one reproduction (see registry.py).
+Each module of this package registers one reproduction (see registry.py);
+runner.py runs one and writes its record, report.py turns the records into
+docs/results.md's summary tables.
 """
 from .registry import REGISTRY, Reproduction, get, names, register  # noqa: F401
 from . import obd_mnist  # noqa: E402,F401
@@ -14,3 +16,4 @@ from . import dsn_mnist  # noqa: E402,F401
 from . import dbm_mnist  # noqa: E402,F401
 from . import dbm_dropout  # noqa: E402,F401
 from . import dbm_loglik  # noqa: E402,F401
+from . import hopfield_capacity, logreg_mnist, mlp_keras  # noqa: F401,E402  (each registers itself)

@@ -17,7 +17,11 @@ REGISTRY: dict = {}
 @dataclass(frozen=True)
 class Reproduction:
     """``published`` and ``target`` map a metric name to a number; ``run(ctx)``
-    returns ours under the same keys (plus any details it wants recorded)."""
+    returns ours under the same keys (plus any details it wants recorded).
+
+    ``lower_is_better``: a bool for every metric, or a dict metric -> bool
+    (missing metrics: lower is better); it says which side of ``target`` passes.
+    """
     name: str
     title: str
     published: dict
@@ -27,7 +31,12 @@ class Reproduction:
     differences: str = ""
     target: dict = field(default_factory=dict)
     minutes: float = 1.0
-    lower_is_better: bool = True
+    lower_is_better: bool | dict = True
+
+    def lower_is_better_for(self, metric: str) -> bool:
+        if isinstance(self.lower_is_better, dict):
+            return bool(self.lower_is_better.get(metric, True))
+        return bool(self.lower_is_better)
 
 
 def register(entry: Reproduction, replace: bool = False) -> Reproduction:

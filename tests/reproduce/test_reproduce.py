@@ -1,0 +1,131 @@
+"""`neuronet reproduce`: every registered entry's --quick run end to end, the record it
+writes, --list, bad names, Ctrl-C and --resume, --report."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import neuronet as nt
+from neuronet import reproduce as R
+from neuronet.cli import main
+from neuronet.reproduce.runner import record_path, run_entry
+
+TOY = "toy-test-entry"
+
+
+@pytest.fixture(autouse=True)
+def _data(data_dir, monkeypatch):
+    monkeypatch.setenv("NEURONET_DATA", str(data_dir))
+
+
+@pytest.mark.parametrize("name", R.names())
+def test_quick_run_writes_its_record(name, tmp_path, capsys):
+    entry = R.get(name)
+    assert main(["reproduce", name, "--quick", "--out", str(tmp_path), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    rec = json.loads(record_path(tmp_path, name, quick=True).read_text())
+    assert rec["name"] == name and rec["quick"] is True and rec["seed"] == 0
+    for metric, published in entry.published.items():
+        value = rec["ours"][metric]
+        assert isinstance(value, (int, float)) and math.isfinite(value), (metric, value)
+        row = next(r for r in rec["rows"] if r["metric"] == metric)
+        assert row["published"] == published
+        assert row["difference"] == pytest.approx(value - published)
+        assert row["meets_target"] is None  # a quick run is not judged
+        assert metric in printed
+    assert rec["neuronet"] == nt.__version__
+    assert rec["machine"]["cores"] >= 1 and rec["machine"]["blas"]
+    assert 0 < rec["seconds"] < 60
+    for pic in rec["pictures"]:
+        assert Path(pic).is_file() and Path(pic).stat().st_size > 0
+    assert "differences from the paper" in printed or not entry.differences
+
+
+def test_list_shows_every_entry_with_its_published_number(capsys):
+    assert main(["reproduce", "--list"]) == 0
+    out = capsys.readouterr().out
+    for name in R.names():
+        e = R.get(name)
+        assert f"{name}  (" in out and e.source in out and e.recipe in out
+        for v in e.published.values():
+            assert f"{v:g}" in out
+
+
+def test_unknown_name_is_a_clear_error():
+    with pytest.raises(SystemExit, match=r"unknown reproduction 'no-such'.*known: .*logreg-mnist"):
+        main(["reproduce", "no-such", "--quick"])
+    with pytest.raises(SystemExit, match="give NAME"):
+        main(["reproduce"])
+
+
+def test_registry_rejects_duplicates_and_non_entries():
+    with pytest.raises(ValueError, match="already registered"):
+        R.register(R.get("logreg-mnist"))
+    with pytest.raises(TypeError, match="Reproduction"):
+        R.register({"name": "x"})
+    with pytest.raises(KeyError, match="no reproduction named 'x'"):
+        R.get("x")
+
+
+# ------------------------------------------------------------------ resume
+class _Interrupt(nt.Callback):
+    """Ctrl-C after epoch ``at`` (only while ``armed``)."""
+    armed = True
+
+    def __init__(self, at):
+        self.at = at
+
+    def on_epoch_end(self, trainer, epoch, logs):
+        if _Interrupt.armed and epoch == self.at:
+            raise KeyboardInterrupt
+
+
+def _toy_run(ctx):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 5)).astype(np.float32)
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int64)
+    model = nt.models.MLP([5, 8, 2], dropout=0.3, seed=ctx.seed)
+    opt = nt.optim.Adam(model.parameters(), lr=1e-2)
+    kw = ctx.loop_kwargs("toy")
+    hist = nt.fit(model, nt.SoftmaxCrossEntropy(), opt, X, y, epochs=6, batch_size=16,
+                  seed=ctx.seed, callbacks=[_Interrupt(3)] + kw.pop("callbacks"), **kw)
+    return {"loss": hist.records[-1]["loss"], "w": float(model.parameters()[0].data.sum()),
+            "epochs": [r["epoch"] for r in hist.records]}
+
+
+@pytest.fixture
+def toy_entry():
+    entry = R.register(R.Reproduction(name=TOY, title="toy", published={"loss": 0.1}, source="test",
+                                      recipe="MLP on noise", run=_toy_run))
+    yield entry
+    del R.REGISTRY[TOY]
+    _Interrupt.armed = True
+
+
+def test_interrupted_run_resumes_to_the_uninterrupted_result(toy_entry, tmp_path, capsys):
+    args = ["reproduce", TOY, "--out", str(tmp_path / "a"), "--no-progress"]
+    assert main(args) == 130
+    assert "--resume" in capsys.readouterr().err
+    assert not record_path(tmp_path / "a", TOY).exists()
+    _Interrupt.armed = False
+    assert main(args + ["--resume"]) == 0
+    resumed = json.loads(record_path(tmp_path / "a", TOY).read_text())
+    full = run_entry(toy_entry, tmp_path / "b", progress=False)
+    assert resumed["resumed"] is True and resumed["ours"]["epochs"] == [1, 2, 3, 4, 5, 6]
+    assert resumed["ours"]["loss"] == full["ours"]["loss"]
+    assert resumed["ours"]["w"] == full["ours"]["w"]
+
+
+def test_run_must_return_the_published_metrics(tmp_path):
+    bad = R.Reproduction(name="bad", title="", published={"err": 1.0}, source="", recipe="",
+                         run=lambda ctx: {"other": 2.0})
+    with pytest.raises(ValueError, match=r"did not return the published metrics \['err'\]"):
+        run_entry(bad, tmp_path, progress=False)
+    worse = R.Reproduction(name="worse", title="", published={}, source="", recipe="",
+                           run=lambda ctx: 3.0)
+    with pytest.raises(TypeError, match="must return a dict"):
+        run_entry(worse, tmp_path, progress=False)
