@@ -72,6 +72,8 @@ class Optimizer(Registered, kind="optimizer"):
         self.l1 = float(check_positive(l1, "l1", allow_zero=True))
         self.state: list[dict] = [{} for _ in self.params]
         self.t = 0
+        #: callables ``c(optimizer)`` run after every step, e.g. max-norm (optim/constraints.py)
+        self.constraints: list = []
 
     # ---------------------------------------------------------------- steps
     def zero_grad(self) -> None:
@@ -101,6 +103,8 @@ class Optimizer(Registered, kind="optimizer"):
             self._update(p, self.effective_grad(p), state)
             if p.mask is not None:
                 p.data *= p.mask
+        for constraint in self.constraints:
+            constraint(self)
 
     def _update(self, p: Parameter, g, state: dict) -> None:
         raise NotImplementedError
