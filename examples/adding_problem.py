@@ -16,70 +16,10 @@ MSE here is the plain mean squared error ``mean (y − t)²`` (nt.MSE's ½Σ, do
 from __future__ import annotations
 
 import argparse
-import time
 
-import numpy as np
-
-import neuronet as nt
-
-BASELINE = 1 / 6
-
-
-def make_adding(n: int, T: int, rng) -> tuple[np.ndarray, np.ndarray]:
-    """``X (n, T, 2)`` float32 (value, marker) and ``y (n, 1)`` = sum of the marked values."""
-    if T < 2:
-        raise ValueError(f"the adding problem needs T >= 2, got {T}")
-    rng = nt.random.make_rng(rng)
-    X = np.zeros((n, T, 2), dtype=np.float32)
-    X[:, :, 0] = rng.random((n, T))
-    half = T // 2
-    first = rng.integers(0, half, n)
-    second = rng.integers(half, T, n)
-    rows = np.arange(n)
-    X[rows, first, 1] = 1
-    X[rows, second, 1] = 1
-    y = (X[rows, first, 0] + X[rows, second, 0])[:, None]
-    return X, y
-
-
-def build(cell: str, n_hidden: int, seed: int):
-    """``(N, T, 2) → TimeMajor → recurrent layer → h_T → Dense → ŷ``."""
-    layer = {"lstm": lambda: nt.LSTM(2, n_hidden, seed=seed, input_grad=False),
-             "gru": lambda: nt.GRU(2, n_hidden, seed=seed, input_grad=False),
-             "rnn": lambda: nt.RNN(2, n_hidden, seed=seed, input_grad=False)}[cell]()
-    return nt.Sequential(nt.TimeMajor(), layer, nt.LastStep(), nt.Dense(n_hidden, 1, seed=seed + 1))
-
-
-def mse(model, X, y) -> float:
-    """Plain mean squared error of the predictions."""
-    return float(np.mean((nt.predict(model, X, batch_size=1000) - y) ** 2))
-
-
-def run(cell="lstm", T=100, n_hidden=64, n_train=10000, n_val=1000, epochs=10, batch_size=50,
-        lr=3e-3, clip=1.0, seed=0, target=0.01, stop_below=None, progress=True):
-    """Train one net; returns ``dict(cell, T, val_mse per epoch, seconds, reached)``:
-    ``reached`` is whether the validation MSE went below ``target``; training stops
-    early once it is below ``stop_below`` (never by default)."""
-    rng = np.random.default_rng(seed)
-    Xtr, ytr = make_adding(n_train, T, rng)
-    Xva, yva = make_adding(n_val, T, rng)
-    model = build(cell, n_hidden, seed)
-    opt = nt.optim.Adam(model.parameters(), lr=lr)
-    curve = []
-
-    class Record(nt.train.Callback):
-        def on_epoch_end(self, trainer, epoch, logs):
-            curve.append(mse(model, Xva, yva))
-            if stop_below is not None and curve[-1] < stop_below:
-                trainer.stop_training = True
-
-    t0 = time.perf_counter()
-    nt.fit(model, nt.MSE(), opt, Xtr, ytr, epochs=epochs, batch_size=batch_size, seed=seed,
-           clip_grad_norm=clip, callbacks=[Record()], progress=progress, metrics=())
-    return {"cell": cell, "T": T, "n_hidden": n_hidden, "val_mse": curve,
-            "seconds": time.perf_counter() - t0, "reached": bool(curve and min(curve) < target),
-            "first_below": next((k + 1 for k, v in enumerate(curve) if v < target), None),
-            "epochs_run": len(curve)}
+# the recipe lives in the registered reproduction (`neuronet reproduce lstm-adding`)
+from neuronet.reproduce.lstm_adding import BASELINE, build, make_adding, mse  # noqa: F401,E402
+from neuronet.reproduce.lstm_adding import train_adding as run  # noqa: E402
 
 
 def main(argv=None):

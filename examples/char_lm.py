@@ -20,31 +20,11 @@ import time
 import numpy as np
 
 import neuronet as nt
-from neuronet.data import CharVocab, batchify, load_tinyshakespeare
+from neuronet.data import CharVocab
 
 
-def streams(text: str, vocab: CharVocab, n_streams: int, val_fraction: float = 0.1,
-            n_val_streams: int = 8):
-    """Training and validation streams ``(L, N)`` as ``(inputs, targets)`` pairs."""
-    codes = vocab.encode(text)
-    cut = int(len(codes) * (1 - val_fraction))
-    tr, va = batchify(codes[:cut], n_streams), batchify(codes[cut:], n_val_streams)
-    return (tr[:-1], tr[1:]), (va[:-1], va[1:])
-
-
-def train(text=None, n_hidden=256, n_layers=1, cell="lstm", steps=1500, seq_len=100, n_streams=32,
-          lr=2e-3, clip=5.0, seed=0, checkpoint=None, val_every=500, progress=True):
-    """Train a :class:`~neuronet.models.CharLM`; returns ``(model, vocab, history)``."""
-    text = load_tinyshakespeare() if text is None else text
-    vocab = CharVocab.from_text(text)
-    (xtr, ytr), (xva, yva) = streams(text, vocab, n_streams)
-    model = nt.models.CharLM(vocab.size, n_hidden, n_layers, cell=cell, seed=seed)
-    opt = nt.optim.Adam(model.parameters(), lr=lr)
-    hist = nt.fit_stream(model, nt.SequenceSoftmaxCrossEntropy(), opt, xtr, ytr, seq_len=seq_len,
-                         steps=steps, clip_grad_norm=clip, transform=model.encode_inputs,
-                         validation=(xva, yva), val_every=val_every, val_seq_len=250,
-                         checkpoint=checkpoint, extra={"vocab": vocab.chars}, progress=progress)
-    return model, vocab, hist
+# the recipe lives in the registered reproduction (`neuronet reproduce char-lstm`)
+from neuronet.reproduce.char_lstm import streams, train  # noqa: E402,F401
 
 
 def main(argv=None):

@@ -15,8 +15,6 @@ import argparse
 import time
 from pathlib import Path
 
-import numpy as np
-
 import neuronet as nt
 from neuronet.reproduce.hopfield_capacity import crossing
 

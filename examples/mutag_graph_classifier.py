@@ -5,6 +5,7 @@ a sum readout of every layer's node features, a dense head; stratified 10-fold
 cross-validation, each fold scored once after the last epoch.
 
     NEURONET_DATA=../shared/datasets python examples/mutag_graph_classifier.py [--epochs 100]
+    neuronet reproduce mutag      # the same recipe as a registered reproduction, beside GIN's number
 """
 from __future__ import annotations
 

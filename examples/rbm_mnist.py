@@ -21,45 +21,23 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
-
-import neuronet as nt
-from neuronet.energy import RBM, ais_betas, ais_log_likelihood
+from neuronet.energy import ais_betas, ais_log_likelihood
 from neuronet.energy.ais import DEFAULT_SEGMENTS
 from neuronet.viz import plot_filters, plot_rbm_history, plot_reconstructions, plot_samples
 
-# Salakhutdinov & Murray 2008, Table 1 ("CD1(25) ... final segment 0.9 → 1 in steps of 1e-5")
-PAPER_SEGMENTS = ((0.5, 1e-3), (0.9, 1e-4), (1.0, 1e-5))
-
-
-def binarised_mnist(seed=0):
-    """Train (60000) and test (10000) images, pixels sampled once as Bernoulli(grey / 255)."""
-    rng = np.random.default_rng(seed)
-    out = []
-    for split in ("train", "test"):
-        images, _ = nt.data.load_mnist(split)
-        X = nt.data.to_float(images, flatten=True)
-        out.append((rng.random(X.shape, dtype=np.float32) < X).astype(np.float32))
-    return out
+# the recipe lives in the registered reproductions (`neuronet reproduce rbm-cd1` / `rbm-pcd`)
+from neuronet.reproduce.rbm_mnist import PAPER_SEGMENTS, binarised_mnist, train_rbm  # noqa: E402
 
 
 def train(method, Xtr, Xval, args, out):
-    persistent = method == "pcd"
     ckpt = out / f"rbm_{method}.npz"
-    r = RBM(784, args.hidden, seed=args.seed)
-    kw = dict(epochs=args.epochs, batch_size=args.batch_size, k=1, persistent=persistent,
-              n_chains=args.batch_size, validation=Xval, seed=args.seed, checkpoint=ckpt,
-              weight_decay=args.weight_decay,
-              verbose=not args.quiet)
-    if persistent:  # Tieleman (2008): smaller steps, no momentum: the chains must keep up
-        kw.update(lr=args.pcd_lr, momentum=0.0)
-    else:
-        kw.update(lr=args.cd_lr)
     if ckpt.exists():
         print(f"[{method}] resuming from {ckpt}", flush=True)
-        kw["resume_from"] = ckpt
     t = time.perf_counter()
-    history = r.fit(Xtr, **kw)
+    r, history = train_rbm(method, Xtr, Xval, hidden=args.hidden, epochs=args.epochs,
+                           batch_size=args.batch_size, cd_lr=args.cd_lr, pcd_lr=args.pcd_lr,
+                           weight_decay=args.weight_decay, seed=args.seed, checkpoint=ckpt,
+                           resume_from=ckpt if ckpt.exists() else None, verbose=not args.quiet)
     return r, history, time.perf_counter() - t
 
 

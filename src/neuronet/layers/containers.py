@@ -25,6 +25,8 @@ class Sequential(Module):
     def backward(self, dy):
         for layer in reversed(self.layers):
             dy = layer.backward(dy)
+            if dy is None:  # a layer with input_grad=False: nothing below needs a gradient
+                break
         return dy
 
     def backward_curvature(self, d2y):

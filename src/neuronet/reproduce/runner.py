@@ -14,6 +14,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import time
@@ -45,6 +46,8 @@ class Context:
         self.stream = stream if stream is not None else sys.stdout
         self.pictures, self.lines, self.config = [], [], {}
         self.out.mkdir(parents=True, exist_ok=True)
+        if not self.resume:  # a fresh run never continues from an earlier run's checkpoints
+            shutil.rmtree(self.out / "checkpoints", ignore_errors=True)
 
     def checkpoint(self, name: str) -> Path:
         """The checkpoint file of stage ``name`` (``OUT/NAME/checkpoints/name.npz``)."""
