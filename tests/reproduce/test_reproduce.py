@@ -129,3 +129,24 @@ def test_run_must_return_the_published_metrics(tmp_path):
                            run=lambda ctx: 3.0)
     with pytest.raises(TypeError, match="must return a dict"):
         run_entry(worse, tmp_path, progress=False)
+
+
+# ------------------------------------------------------------------ pieces of the recipes
+def test_nudged_digits_equal_scikit_learns_convolutions():
+    from scipy.ndimage import convolve
+
+    from neuronet.reproduce.rbm_digits_logreg import nudge
+    X = np.random.default_rng(0).random((7, 64))
+    kernels = [np.eye(1, 9, k).reshape(3, 3) for k in (1, 3, 5, 7)]  # scikit-learn's example
+    want = np.concatenate([X] + [np.stack([convolve(im, w, mode="constant") for im in X.reshape(-1, 8, 8)])
+                                 .reshape(7, 64) for w in kernels])
+    np.testing.assert_array_equal(nudge(X), want)
+
+
+def test_mlp_with_input_dropout_backpropagates():
+    model = nt.models.MLP([6, 5, 3], input_dropout=0.2, dropout=0.5, seed=0)
+    x = np.random.default_rng(0).random((4, 6)).astype(np.float32)
+    loss = nt.SoftmaxCrossEntropy()
+    loss.forward(model.forward(x), np.array([0, 1, 2, 0]))
+    assert model.backward(loss.backward()) is None      # the first Dense needs no input gradient
+    assert all(np.abs(p.grad).sum() > 0 for p in model.parameters())

@@ -32,7 +32,7 @@ def crossing(loads, frac, level: float = 0.5) -> float:
 
 def run(ctx, n: int | None = None, trials: int | None = None, loads=LOADS, noise: float = 0.1,
         rule: str = "hebb") -> dict:
-    n = n or (200 if ctx.quick else 1000)
+    n = n or (100 if ctx.quick else 1000)
     trials = trials or (1 if ctx.quick else 5)
     loads = QUICK_LOADS if ctx.quick else loads
     ctx.config.update(n=n, trials=trials, loads=list(loads), noise=noise, rule=rule)

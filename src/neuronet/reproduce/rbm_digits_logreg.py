@@ -37,7 +37,7 @@ def run(ctx) -> dict:
     X = minmax_scale(X, feature_range=(0, 1))
     n_iter, max_iter = 10, 1000
     if ctx.quick:
-        X, y, n_iter, max_iter = X[::10], y[::10], 2, 50
+        X, y, n_iter, max_iter = X[::20], y[::20], 2, 50
     ctx.config.update(n_components=100, learning_rate=0.06, n_iter=n_iter, batch_size=10,
                       C_rbm=6000, C_raw=100, n_objects=len(X))
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=0)
