@@ -26,7 +26,7 @@ from .module import Module
 from .spec import CheckpointError, build_module, decode_json, encode_json
 
 __all__ = ["save", "load", "restore", "load_checkpoint", "Checkpoint", "CheckpointError",
-           "build_module", "encode_json", "decode_json"]
+           "build_module", "encode_json", "decode_json", "write_text_atomic"]
 
 FORMAT = "neuronet-checkpoint/1"
 
@@ -82,12 +82,23 @@ def _remove_stale_partials(path: Path) -> None:
 
 
 def _atomic_savez(path: Path, arrays: dict) -> None:
+    _atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def write_text_atomic(path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically, like every save here (JSON records, reports)."""
+    path = Path(path)
+    _atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    return path
+
+
+def _atomic_write(path: Path, write) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_partials(path)
     tmp = path.with_name(f".{path.name}{_TMP_MARK}{os.getpid()}")
     try:
         with open(tmp, "wb") as f:
-            np.savez(f, **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

@@ -91,7 +91,7 @@ def _toy_run(ctx):
     model = nt.models.MLP([5, 8, 2], dropout=0.3, seed=ctx.seed)
     opt = nt.optim.Adam(model.parameters(), lr=1e-2)
     kw = ctx.loop_kwargs("toy")
-    hist = nt.fit(model, nt.SoftmaxCrossEntropy(), opt, X, y, epochs=6, batch_size=16,
+    hist = nt.fit(model, nt.SoftmaxCrossEntropy(), opt, X, y, epochs=2 if ctx.quick else 6, batch_size=16,
                   seed=ctx.seed, callbacks=[_Interrupt(3)] + kw.pop("callbacks"), **kw)
     return {"loss": hist.records[-1]["loss"], "w": float(model.parameters()[0].data.sum()),
             "epochs": [r["epoch"] for r in hist.records]}
@@ -150,3 +150,41 @@ def test_mlp_with_input_dropout_backpropagates():
     loss.forward(model.forward(x), np.array([0, 1, 2, 0]))
     assert model.backward(loss.backward()) is None      # the first Dense needs no input gradient
     assert all(np.abs(p.grad).sum() > 0 for p in model.parameters())
+
+
+# ------------------------------------------------------------------ --report
+def test_report_fills_the_marked_tables_from_full_records_only(toy_entry, tmp_path):
+    _Interrupt.armed = False
+    records = tmp_path / "records"
+    full = run_entry(toy_entry, records, progress=False)
+    quick = run_entry(toy_entry, records, quick=True, progress=False)
+    assert quick["ours"]["loss"] != full["ours"]["loss"]     # the table must show the full one
+    doc = tmp_path / "results.md"
+    doc.write_text("# Results\n\nprose before\n\n<!-- reproduce:begin toy-test-entry -->\nstale\n"
+                   "<!-- reproduce:end -->\n\nprose between\n\n<!-- reproduce:begin -->\n"
+                   "<!-- reproduce:end -->\nprose after\n")
+    assert main(["reproduce", "--report", "--out", str(records), "--doc", str(doc)]) == 0
+    text = doc.read_text()
+    assert "stale" not in text
+    for prose in ("prose before", "prose between", "prose after"):
+        assert text.count(prose) == 1
+    first, second = text.split("prose between")
+    row = next(line for line in first.splitlines() if line.startswith(f"| `{TOY}`"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == "loss" and cells[2] == "0.1" and cells[3] == f"**{full['ours']['loss']:.5g}**"
+    assert cells[4] == f"{full['ours']['loss'] - 0.1:.5g}"
+    assert "logreg-mnist" not in first                       # the first table names only the toy
+    assert "| `logreg-mnist` | test_error_pct | 7.489 | not run |" in second
+    assert f"`{TOY}` (test): MLP on noise." in second
+    assert main(["reproduce", "--report", "--out", str(records), "--doc", str(doc)]) == 0
+    assert doc.read_text() == text                            # regenerating changes nothing
+
+
+def test_report_needs_markers_and_known_names(tmp_path):
+    doc = tmp_path / "results.md"
+    doc.write_text("no markers here\n")
+    with pytest.raises(SystemExit, match="no '<!-- reproduce:begin -->'"):
+        main(["reproduce", "--report", "--out", str(tmp_path), "--doc", str(doc)])
+    doc.write_text("<!-- reproduce:begin no-such -->\n<!-- reproduce:end -->\n")
+    with pytest.raises(SystemExit, match=r"unknown reproductions \['no-such'\]"):
+        main(["reproduce", "--report", "--out", str(tmp_path), "--doc", str(doc)])

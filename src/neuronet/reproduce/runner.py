@@ -21,6 +21,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from ..io import write_text_atomic
 from .registry import Reproduction
 
 __all__ = ["Context", "run_entry", "record_path", "format_table", "machine_info", "meets"]
@@ -174,20 +175,13 @@ def make_record(entry: Reproduction, ctx: Context, ours: dict, seconds: float) -
         "neuronet": __version__, "commit": _git_commit(), "machine": machine_info()})
 
 
-def _write_json(path: Path, data: dict) -> None:
-    """Atomically: a temporary file in the same folder, then a rename."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
-
-
 def _fmt(v) -> str:
     if v is None:
         return "—"
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
-        return f"{v:.4g}"
+        return f"{v:.5g}"
     return str(v)
 
 
@@ -226,5 +220,5 @@ def run_entry(entry: Reproduction, out, quick: bool = False, seed: int = 0, resu
     if missing:
         raise ValueError(f"reproduction {entry.name!r} did not return the published metrics {missing}")
     record = make_record(entry, ctx, ours, seconds)
-    _write_json(record_path(out, entry.name, quick), record)
+    write_text_atomic(record_path(out, entry.name, quick), json.dumps(record, indent=1, ensure_ascii=False) + "\n")
     return record
