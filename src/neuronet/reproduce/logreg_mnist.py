@@ -17,7 +17,7 @@ def run(ctx) -> dict:
     n_val = len(X) // 6                          # 10 000 of 60 000, as in the tutorial
     Xtr, ytr, Xva, yva = X[:-n_val], y[:-n_val], X[-n_val:], y[-n_val:]
     epochs = 2 if ctx.quick else 100
-    model = nt.models.MLP([784, 10], seed=ctx.seed)   # one Dense layer: logistic regression
+    model = nt.models.MLP([784, 10], init="glorot", seed=ctx.seed)  # one Dense layer: logistic regression
     opt = nt.optim.SGD(model.parameters(), lr=0.13)
     stop = nt.EarlyStopping(monitor="val_accuracy", patience=10, restore_best=True)
     hist = train(ctx, "logreg", model, opt, Xtr, ytr, epochs=epochs, batch_size=600,
