@@ -211,7 +211,11 @@ def run_entry(entry: Reproduction, out, quick: bool = False, seed: int = 0, resu
     ctx = Context(entry.name, out, quick=quick, seed=seed, resume=resume, progress=progress,
                   stream=stream)
     t0 = time.perf_counter()
-    ours = entry.run(ctx)
+    try:
+        ours = entry.run(ctx)
+    finally:
+        if "matplotlib.pyplot" in sys.modules:  # an entry's pictures are saved: free their figures
+            sys.modules["matplotlib.pyplot"].close("all")
     seconds = time.perf_counter() - t0
     if not isinstance(ours, dict):
         raise TypeError(f"reproduction {entry.name!r}: run(ctx) must return a dict of metrics, "
