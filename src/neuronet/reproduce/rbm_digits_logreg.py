@@ -11,8 +11,6 @@ import warnings
 
 import numpy as np
 
-from neuronet.energy import RBMTransformer
-
 from .registry import Reproduction, register
 
 
@@ -35,6 +33,8 @@ def run(ctx) -> dict:
     from sklearn.model_selection import train_test_split
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import minmax_scale
+
+    from neuronet.sklearn import RBM
     X, y = datasets.load_digits(return_X_y=True)
     X, y = nudge(X.astype(np.float32)), np.tile(y, 5)
     X = minmax_scale(X, feature_range=(0, 1))
@@ -44,8 +44,8 @@ def run(ctx) -> dict:
     ctx.config.update(n_components=100, learning_rate=0.06, n_iter=n_iter, batch_size=10,
                       C_rbm=6000, C_raw=100, n_objects=len(X))
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=0)
-    model = Pipeline([("rbm", RBMTransformer(n_components=100, learning_rate=0.06, n_iter=n_iter,
-                                             batch_size=10, random_state=ctx.seed, verbose=ctx.progress)),
+    model = Pipeline([("rbm", RBM(n_components=100, learning_rate=0.06, n_iter=n_iter,
+                                  batch_size=10, random_state=ctx.seed, verbose=ctx.progress)),
                       ("logistic", linear_model.LogisticRegression(C=6000, max_iter=max_iter))])
     with warnings.catch_warnings():
         if ctx.quick:  # 50 L-BFGS iterations on tiny data: not converged, and that is fine
@@ -65,6 +65,6 @@ register(Reproduction(
            "(BernoulliRBM + LogisticRegression): weighted F1 0.94, raw-pixel logistic 0.78",
     recipe="digits + 4 one-pixel shifts (8985 images) in [0, 1], 80/20 split (random_state 0); RBM 64×100, "
            "CD-1 lr 0.06, batch 10, 10 epochs; LogisticRegression C = 6000 on its features, C = 100 on pixels",
-    differences="our RBM (neuronet.energy.RBMTransformer) in place of sklearn's BernoulliRBM: same "
+    differences="our RBM (neuronet.sklearn.RBM) in place of sklearn's BernoulliRBM: same "
                 "hyper-parameters, our initialisation and random numbers",
     target={"f1_rbm": 0.92}, lower_is_better=False, minutes=1.0, run=run))
