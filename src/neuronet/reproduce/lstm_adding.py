@@ -89,7 +89,9 @@ def run(ctx) -> dict:
     Xte, yte = res["test"]
     err = np.abs(nt.predict(res["model"], Xte, batch_size=1000) - yte)[:, 0]
     ctx.log("validation MSE by epoch: " + ", ".join(f"{v:.4f}" for v in res["val_mse"]))
-    return {"wrong_pct": 100.0 * float(np.mean(err > 0.04)), "test_mse": float(np.mean(err ** 2)),
+    # H&S's target 0.5 + (x₁ + x₂)/4 makes their |error| > 0.04 an error > 0.16 in the sum we predict
+    return {"wrong_pct": 100.0 * float(np.mean(err > 0.16)),
+            "wrong_pct_at_0.04": 100.0 * float(np.mean(err > 0.04)), "test_mse": float(np.mean(err ** 2)),
             "val_mse_by_epoch": res["val_mse"], "baseline_mse": BASELINE, "n_test": len(yte)}
 
 
@@ -98,11 +100,12 @@ register(Reproduction(
     title="Adding problem, T = 100, one LSTM layer (long-range memory)",
     published={"wrong_pct": 100 / 2560},
     source="Hochreiter & Schmidhuber 1997, Table 7 (T = 100: 1 wrong of 2560 test sequences, "
-           "wrong = absolute error > 0.04)",
+           "wrong = absolute error > 0.04 on their target 0.5 + (x₁ + x₂)/4)",
     recipe="LSTM H = 64 → last step → Dense 1; Adam 3·10⁻³, batch 50, gradient norm clipped at 1, "
            "10 epochs of 10 000 sequences (100 000 presentations); 2560 fresh test sequences",
     differences="the now-common variant: values U(0, 1), target the plain sum in [0, 2] (H&S: values in "
-                "[−1, 1], target 0.5 + (x₁ + x₂)/4 in [0, 1], so their 0.04 threshold, which we keep, "
-                "is 4× stricter on our scale); H&S needed ≈ 74 000 presentations on average, we give 100 000 "
-                "in mini-batches; Adam instead of their online gradient descent",
-    target={"test_mse": 0.01}, minutes=3.0, run=run))
+                "[−1, 1], target 0.5 + (x₁ + x₂)/4), so their 0.04 threshold is 0.16 on our target "
+                "(wrong_pct; wrong_pct_at_0.04 keeps 0.04, 4× stricter); H&S needed ≈ 74 000 "
+                "presentations on average, we give 100 000 in mini-batches; Adam instead of their "
+                "online gradient descent",
+    target={"test_mse": 0.01, "wrong_pct": 1.0}, minutes=6.0, run=run))
