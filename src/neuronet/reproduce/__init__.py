@@ -16,6 +16,5 @@ from . import dsn_mnist  # noqa: E402,F401
 from . import dbm_mnist  # noqa: E402,F401
 from . import dbm_dropout  # noqa: E402,F401
 from . import dbm_loglik  # noqa: E402,F401
-from . import hopfield_capacity, logreg_mnist, mlp_keras  # noqa: F401,E402  (each registers itself)
 from . import (char_lstm, dropout_maxnorm, hopfield_capacity, lenet5, logreg_mnist,  # noqa: F401,E402
                lstm_adding, mlp_keras, mlp_standard, mutag, rbm_digits_logreg, rbm_mnist)  # each registers itself
