@@ -10,6 +10,7 @@ the paper updates after every sample; we use mini-batches of 10 (time).
 from __future__ import annotations
 
 from ..train.callbacks import LRSchedule
+from .common import error_pct, train
 from .obd_mnist import mnist_subsets
 from .registry import Reproduction, register
 
@@ -27,24 +28,23 @@ SCALES = {"full": dict(n=(10000, 500, 10000), epochs=3, batch=10),
           "quick": dict(n=(150, 50, 100), epochs=1, batch=10)}
 
 
-def _train(ctx, name, train, val, test, epochs, batch_size):
+def _train(ctx, name, data, val, test, epochs, batch_size):
     from ..losses import SoftmaxCrossEntropy
     from ..models import LeNet5
     from ..optim import SGD, Adam, DiagonalLM
     from ..surgery import CurvatureEstimate
-    from ..train.supervised import evaluate, fit
     loss = SoftmaxCrossEntropy()
     model = LeNet5(seed=ctx.seed)
     callbacks = []
     if name == "sdlm":
         opt = DiagonalLM(model, lr=PAPER_SCHEDULE[0], mu=0.02)
-        callbacks = [PaperLRSchedule(), CurvatureEstimate(loss, *train, n_samples=500,
+        callbacks = [PaperLRSchedule(), CurvatureEstimate(loss, *data, n_samples=500,
                                                           seed=ctx.seed)]
     else:
         opt = SGD(model, lr=0.01) if name == "sgd" else Adam(model, lr=3e-4)
-    hist = fit(model, loss, opt, *train, epochs=epochs, batch_size=batch_size, seed=ctx.seed,
-               validation=val, callbacks=callbacks, progress=ctx.progress)
-    err = 100 * (1 - evaluate(model, loss, *test)["accuracy"])
+    hist = train(ctx, name, model, opt, *data, epochs=epochs, batch_size=batch_size,
+                 validation=val, callbacks=callbacks)
+    err = error_pct(model, *test)
     ctx.log(f"{name}: test error {err:.2f} % after {epochs} epochs "
             f"({sum(hist['time']):.0f} s)")
     return round(err, 2), [round(x, 4) for x in hist["loss"]]
@@ -52,10 +52,10 @@ def _train(ctx, name, train, val, test, epochs, batch_size):
 
 def run(ctx) -> dict:
     scale = SCALES["quick" if ctx.quick else "full"]
-    train, val, test = mnist_subsets(*scale["n"], seed=ctx.seed)
+    data, val, test = mnist_subsets(*scale["n"], seed=ctx.seed)
     out = {}
     for name in ("sdlm", "sgd", "adam"):
-        err, losses = _train(ctx, name, train, val, test, scale["epochs"], scale["batch"])
+        err, losses = _train(ctx, name, data, val, test, scale["epochs"], scale["batch"])
         out[f"{name}_test_error_pct"], out[f"{name}_train_loss"] = err, losses
     out["test_error_pct"] = out["sdlm_test_error_pct"]
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .common import error_pct, train
 from .obd_mnist import mnist_subsets
 from .registry import Reproduction, register
 
@@ -22,31 +23,29 @@ def run(ctx) -> dict:
     from ..models import MLP
     from ..optim import Adam
     from ..surgery import OBDPruner, first_dense
-    from ..train.supervised import evaluate, fit
     from ..viz.surgery import plot_kept_pixels
     scale = SCALES["quick" if ctx.quick else "full"]
-    train, val, test = mnist_subsets(*scale["n"], seed=ctx.seed)
+    data, val, test = mnist_subsets(*scale["n"], seed=ctx.seed)
     loss = SoftmaxCrossEntropy()
     model = MLP([784, 100, 10], activation="tanh", seed=ctx.seed)
     opt = Adam(model, lr=1e-3)
-    fit(model, loss, opt, *train, epochs=scale["epochs"], batch_size=64, validation=val,
-        seed=ctx.seed, progress=ctx.progress)
-    before = evaluate(model, loss, *test)["accuracy"]
-    n_sal = min(len(train[0]), 3000)
-    pruner = OBDPruner(loss, train[0][:n_sal], train[1][:n_sal], unit="features", fraction=0.1,
+    train(ctx, "mlp", model, opt, *data, epochs=scale["epochs"], batch_size=64, validation=val)
+    before = error_pct(model, *test)
+    n_sal = min(len(data[0]), 3000)
+    pruner = OBDPruner(loss, data[0][:n_sal], data[1][:n_sal], unit="features", fraction=0.1,
                        monitor="val_accuracy", tolerance=0.005, max_rounds=scale["rounds"])
-    fit(model, loss, opt, *train, epochs=scale["rounds"] + 1, batch_size=64, validation=val,
-        seed=ctx.seed + 1, callbacks=[pruner])
+    train(ctx, "features", model, opt, *data, epochs=scale["rounds"] + 1, batch_size=64,
+          validation=val, callbacks=[pruner])
     W = first_dense(model).W
     kept = np.ones(784, bool) if W.mask is None else np.asarray(W.mask).any(axis=1)
-    after = evaluate(model, loss, *test)["accuracy"]
-    plot_kept_pixels(kept, mean_image=train[0].mean(axis=0), path=ctx.picture("obd_features.png"),
+    after = error_pct(model, *test)
+    plot_kept_pixels(kept, mean_image=data[0].mean(axis=0), path=ctx.picture("obd_features.png"),
                      title=f"OBD keeps {int(kept.sum())} of 784 pixels")
-    ctx.log(f"{int(kept.sum())} pixels kept; test error {100 * (1 - before):.2f} % with all, "
-            f"{100 * (1 - after):.2f} % with the kept ones")
+    ctx.log(f"{int(kept.sum())} pixels kept; test error {before:.2f} % with all, "
+            f"{after:.2f} % with the kept ones")
     return {"pixels_kept": int(kept.sum()),
-            "test_error_pct_all_pixels": round(100 * (1 - before), 2),
-            "test_error_pct_kept_pixels": round(100 * (1 - after), 2),
+            "test_error_pct_all_pixels": round(before, 2),
+            "test_error_pct_kept_pixels": round(after, 2),
             "rounds": len(pruner.rounds) - 1, "put_back": pruner.put_back,
             "per_round": [{"round": r["round"], "pixels_removed": r["removed"] // 100,
                            "val_error_pct": round(100 * (1 - r["val_accuracy"]), 2)}

@@ -15,6 +15,7 @@ import functools
 
 import numpy as np
 
+from .common import error_pct, train
 from .registry import Reproduction, register
 
 FRACTIONS = (0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99)
@@ -37,59 +38,55 @@ def mnist_subsets(n_train, n_val, n_test, seed=0):
         (to_float(Xt[:n_test], flatten=True), yt[:n_test].astype(np.int64))
 
 
-def _error_pct(model, loss, data):
-    from ..train.supervised import evaluate
-    return 100.0 * (1.0 - evaluate(model, loss, data[0], data[1])["accuracy"])
-
-
 def _reset(model, state):
     for p in model.parameters():
         p.set_mask(None)
     model.load_state_dict(state)
 
 
-def curve_without_retraining(model, loss, train, test, fractions=FRACTIONS):
+def curve_without_retraining(model, loss, sal_data, test, fractions=FRACTIONS):
     """Test error (%) after removing each fraction of the weights (biases kept), ranked
     once by OBD saliency and once by magnitude, from the same trained weights."""
     from ..surgery import magnitude_saliency, prune, saliency
     state = model.state_dict()
     out = {}
     for method in ("obd", "magnitude"):
-        scores = saliency(model, loss, *train, biases=False) if method == "obd" else \
+        scores = saliency(model, loss, *sal_data, biases=False) if method == "obd" else \
             magnitude_saliency(model, biases=False)
         live = int(sum(np.isfinite(s).sum() for s in scores))
         errs = []
         for f in fractions:
             prune(model, int(f * live), scores)
-            errs.append(_error_pct(model, loss, test))
+            errs.append(error_pct(model, *test))
             _reset(model, state)
         out[method] = errs
     return out
 
 
-def _test_error_callback(loss, test):
+def _test_error_callback(test):
     from ..train.callbacks import Callback
 
     class _TestError(Callback):
         def on_epoch_end(self, trainer, epoch, logs):
-            logs["test_error"] = _error_pct(trainer.model, loss, test)
+            logs["test_error"] = error_pct(trainer.model, *test)
     return _TestError()
 
 
-def schedule_with_retraining(make_opt, model, loss, train, val, test, rounds, batch_size, seed):
+def schedule_with_retraining(ctx, kind, make_opt, model, loss, data, rounds, batch_size):
     """Per method, the OBD schedule from the same trained weights: one epoch of training,
     then rounds of removing 35 % of the live weights and retraining one epoch."""
     from ..surgery import OBDPruner
-    from ..train.supervised import fit
+    (Xs, ys), val, test = data
     state = model.state_dict()
     out = {}
     for method in ("obd", "magnitude"):
         _reset(model, state)
-        n_sal = min(len(train[0]), 2000)
-        pruner = OBDPruner(loss, train[0][:n_sal], train[1][:n_sal], method=method, fraction=0.35,
+        n_sal = min(len(Xs), 2000)
+        pruner = OBDPruner(loss, Xs[:n_sal], ys[:n_sal], method=method, fraction=0.35,
                            monitor="val_accuracy", tolerance=1.0, max_rounds=rounds)
-        fit(model, loss, make_opt(model), *train, epochs=rounds + 2, batch_size=batch_size,
-            validation=val, seed=seed, callbacks=[_test_error_callback(loss, test), pruner])
+        train(ctx, f"{kind}-{method}", model, make_opt(model), Xs, ys, epochs=rounds + 2,
+              batch_size=batch_size, validation=val,
+              callbacks=[_test_error_callback(test), pruner])
         total = pruner.rounds[0]["live"]
         out[method] = [{"removed_fraction": 1 - r["live"] / total, "test_error": r["test_error"],
                         "val_error": 100 * (1 - r["val_accuracy"])} for r in pruner.rounds]
@@ -104,20 +101,20 @@ def compression_at(rounds, rise=0.1):
     return max(ok)
 
 
-def _train_net(ctx, kind, train, val, test, scale):
+def _train_net(ctx, kind, data, scale):
     from ..losses import SoftmaxCrossEntropy
     from ..models import MLP, LeNet5
     from ..optim import Adam
-    from ..train.supervised import fit
+    (Xs, ys), val, test = data
     loss = SoftmaxCrossEntropy()
     model = MLP([784, 300, 100, 10], activation="tanh", seed=ctx.seed) if kind == "mlp" \
         else LeNet5(seed=ctx.seed)
     make_opt = (lambda m: Adam(m, lr=1e-3))
-    fit(model, loss, make_opt(model), *train, epochs=scale["epochs"], batch_size=scale["batch"],
-        validation=val, seed=ctx.seed, progress=ctx.progress)
-    no_retrain = curve_without_retraining(model, loss, (train[0][:2000], train[1][:2000]), test)
-    sched = schedule_with_retraining(make_opt, model, loss, train, val, test, scale["rounds"],
-                                     scale["batch"], ctx.seed)
+    train(ctx, kind, model, make_opt(model), Xs, ys, epochs=scale["epochs"],
+          batch_size=scale["batch"], validation=val)
+    no_retrain = curve_without_retraining(model, loss, (Xs[:2000], ys[:2000]), test)
+    sched = schedule_with_retraining(ctx, kind, make_opt, model, loss, data, scale["rounds"],
+                                     scale["batch"])
     return no_retrain, sched
 
 
@@ -133,8 +130,7 @@ def run(ctx) -> dict:
     result, curves = {}, {}
     for kind in ("mlp", "lenet5"):
         scale = SCALES[kind]["quick" if ctx.quick else "full"]
-        train, val, test = mnist_subsets(*scale["n"], seed=ctx.seed)
-        no_retrain, sched = _train_net(ctx, kind, train, val, test, scale)
+        no_retrain, sched = _train_net(ctx, kind, mnist_subsets(*scale["n"], seed=ctx.seed), scale)
         curves[kind] = (no_retrain, sched)
         for method in ("obd", "magnitude"):
             frac = compression_at(sched[method])
