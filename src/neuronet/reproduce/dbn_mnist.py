@@ -48,7 +48,7 @@ def run(ctx) -> dict:
     assert isinstance(net.layers[-1], Dense)
     fit(net, SoftmaxCrossEntropy(), optim.Momentum(net.parameters(), lr=0.1, momentum=0.9), X, y,
         epochs=ft_epochs, batch_size=100, seed=ctx.seed, progress=ctx.progress,
-        callbacks=[ExponentialLR(0.8), ModelCheckpoint(ctx.checkpoint("dbn-mnist-finetune"))],
+        callbacks=[ExponentialLR(0.95), ModelCheckpoint(ctx.checkpoint("dbn-mnist-finetune"))],
         resume_from=resume_path(ctx, "dbn-mnist-finetune"))
     net.eval()
     error = 100.0 * float((net(Xt).argmax(axis=1) != yt).mean())
@@ -64,7 +64,7 @@ register(Reproduction(
     source="Srivastava et al. (2014) Table 2 / lecture 004: 'DBN + finetuning' 1.18 %; "
            "Hinton, Osindero & Teh (2006): 1.25 % with the generative up-down fine-tuning",
     recipe="DBN 784-500-500-2000, CD-1 (rbm.m: lr 0.1, momentum 0.5→0.9, weight cost 2e-4, batch 100), "
-           "5 epochs per layer; + Dense(2000, 10), backprop SGD momentum 0.9, lr 0.1·0.8^epoch, 8 epochs",
+           "5 epochs per layer; + Dense(2000, 10), backprop SGD momentum 0.9, lr 0.1·0.95^epoch, 8 epochs",
     differences="5 pretraining epochs per layer instead of 50, 8 fine-tuning epochs instead of a few "
                 "hundred (time on a shared 2-core machine); no dropout; all 60 000 training images",
     target={"test_error_pct": 1.4},
