@@ -39,8 +39,8 @@ def _callbacks(tcfg: dict, ckpt: Path, progress: bool, cfg: dict):
     return cbs
 
 
-def cmd_train(args) -> int:
-    from .train.supervised import evaluate, fit
+def _run_setup(args):
+    """Config, output folder, checkpoint path, data, model, loss and optimiser of a run."""
     cfg = load_config(args.config)
     tcfg = training_options(cfg)
     if args.epochs is not None:
@@ -52,35 +52,26 @@ def cmd_train(args) -> int:
     if args.resume and not ckpt.is_file():
         raise UsageError(f"--resume: no checkpoint at {ckpt}")
     t0 = time.perf_counter()
-    Xtr, ytr, Xte, yte = load_data(cfg["data"])
+    data = load_data(cfg["data"])
     t_data = time.perf_counter() - t0
     model, loss, opt = build_from_config(cfg)
-    check_model_fits_data(model, Xtr)
-    val = cfg["data"].get("validation", "test")
-    kw = {}
-    if val == "test":
-        kw["validation"] = (Xte, yte)
-    elif val:
-        kw["validation_split"] = float(val)
-    print(f"neuronet: {cfg['data']['name']}: {len(Xtr)} training, {len(Xte)} test objects "
+    check_model_fits_data(model, data[0])
+    print(f"neuronet: {cfg['data']['name']}: {len(data[0])} training, {len(data[2])} test objects "
           f"(loaded in {t_data:.1f} s); model {type(model).__name__} with "
           f"{model.num_parameters()} weights; {type(opt).__name__} lr={opt.lr:g}", flush=True)
-    t0 = time.perf_counter()
-    hist = fit(model, loss, opt, Xtr, ytr, epochs=int(tcfg.get("epochs", 10)),
-               batch_size=int(tcfg.get("batch_size", 32)), seed=tcfg.get("seed"),
-               smoothing=float(tcfg.get("smoothing", 0.05)), clip_grad_norm=tcfg.get("clip_grad_norm"),
-               callbacks=_callbacks(tcfg, ckpt, not args.no_progress, cfg),
-               resume_from=ckpt if args.resume else None, comm="auto", **kw)
-    train_time = time.perf_counter() - t0
-    if not hist.trainer.comm.is_root:  # under mpiexec: rank 0 reports and writes
-        return 0
+    return cfg, tcfg, out, ckpt, data, (model, loss, opt)
+
+
+def _write_results(args, cfg, out, ckpt, hist, model, loss, test, train_time):
+    """model.npz, history.json, metrics.json, curves.png and the closing line of a run."""
+    from .train.supervised import evaluate
     # the final model (best weights if early stopping restored them); checkpoint.npz stays
     # the exact state of the last epoch, for --resume
     final = hist.trainer.save_checkpoint(out / "model.npz", extra={"config": cfg})
-    res = evaluate(model, loss, Xte, yte)
-    epoch_times = [r["time"] for r in hist.records]
+    res = evaluate(model, loss, *test)
     metrics = {"test_loss": res["loss"], "test_accuracy": res.get("accuracy"),
-               "epochs": hist.trainer.epoch, "mean_epoch_time_s": float(np.mean(epoch_times)),
+               "epochs": hist.trainer.epoch,
+               "mean_epoch_time_s": float(np.mean([r["time"] for r in hist.records])),
                "train_time_s": train_time}
     (out / "history.json").write_text(json.dumps(hist.records, indent=1))
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1))
@@ -94,6 +85,25 @@ def cmd_train(args) -> int:
     print(f"neuronet: {hist.trainer.epoch} epochs, mean epoch {metrics['mean_epoch_time_s']:.3g} s; "
           f"test loss {res['loss']:.4f}{acc_txt}; wrote {final} (final model), {ckpt} (for --resume), "
           f"{out / 'curves.png'}")
+
+
+def cmd_train(args) -> int:
+    from .train.supervised import fit
+    cfg, tcfg, out, ckpt, (Xtr, ytr, Xte, yte), (model, loss, opt) = _run_setup(args)
+    val = cfg["data"].get("validation", "test")
+    kw = {}
+    if val == "test":
+        kw["validation"] = (Xte, yte)
+    elif val:
+        kw["validation_split"] = float(val)
+    t0 = time.perf_counter()
+    hist = fit(model, loss, opt, Xtr, ytr, epochs=int(tcfg.get("epochs", 10)),
+               batch_size=int(tcfg.get("batch_size", 32)), seed=tcfg.get("seed"),
+               smoothing=float(tcfg.get("smoothing", 0.05)), clip_grad_norm=tcfg.get("clip_grad_norm"),
+               callbacks=_callbacks(tcfg, ckpt, not args.no_progress, cfg),
+               resume_from=ckpt if args.resume else None, comm="auto", **kw)
+    if hist.trainer.comm.is_root:  # under mpiexec: rank 0 reports and writes
+        _write_results(args, cfg, out, ckpt, hist, model, loss, (Xte, yte), time.perf_counter() - t0)
     return 0
 
 
@@ -199,7 +209,14 @@ def make_parser() -> argparse.ArgumentParser:
                "`neuronet train examples/mnist_mlp.toml`, `neuronet data verify`.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
+    for add in (_add_demo, _add_train, _add_evaluate, _add_data):
+        add(sub)
+    from .cli_reproduce import add_reproduce_parser
+    add_reproduce_parser(sub)
+    return p
 
+
+def _add_demo(sub):
     d = sub.add_parser("demo", help="offline demo: train an MLP on scikit-learn's digits",
                        description="Train an MLP 64-128-10 on scikit-learn's 8x8 digits (offline), "
                                    "print the test accuracy and write a training-curve PNG.")
@@ -209,6 +226,8 @@ def make_parser() -> argparse.ArgumentParser:
     d.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     d.set_defaults(func=cmd_demo)
 
+
+def _add_train(sub):
     t = sub.add_parser("train", help="train a model described in a TOML config",
                        description="Train the model of CONFIG.toml ([data], [model], [loss], "
                                    "[optimizer], [training] tables; see examples/mnist_mlp.toml). "
@@ -223,6 +242,8 @@ def make_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-progress", action="store_true", help="do not show the progress bar")
     t.set_defaults(func=cmd_train)
 
+
+def _add_evaluate(sub):
     e = sub.add_parser("evaluate", help="evaluate a checkpoint on its test set",
                        description="Load CHECKPOINT (written by `neuronet train`) and print the test "
                                    "loss and accuracy on the data set it was trained on.")
@@ -231,6 +252,8 @@ def make_parser() -> argparse.ArgumentParser:
     e.add_argument("--confusion", action="store_true", help="also print the confusion matrix")
     e.set_defaults(func=cmd_evaluate)
 
+
+def _add_data(sub):
     from .data.registry import DATASETS
     a = sub.add_parser("data", help="list, verify or fetch the data sets (" + ", ".join(DATASETS) + ")",
                        description="list: where each data set is and whether it is complete; "
@@ -241,10 +264,6 @@ def make_parser() -> argparse.ArgumentParser:
     a.add_argument("name", nargs="?", choices=list(DATASETS),
                    help="one data set (default: all)")
     a.set_defaults(func=cmd_data)
-
-    from .cli_reproduce import add_reproduce_parser
-    add_reproduce_parser(sub)
-    return p
 
 
 def main(argv=None) -> int:
