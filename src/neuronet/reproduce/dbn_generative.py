@@ -20,11 +20,13 @@ def run(ctx) -> dict:
     sizes, pre, ud, k = ([784, 64, 64, 128], 2, 1, 2) if ctx.quick else ([784, 500, 500, 2000], 3, 2, 3)
     t0 = time.perf_counter()
     dbn = DBN(sizes, n_labels=10, seed=ctx.seed)
+    top_epochs = pre if ctx.quick else 10  # the top RBM is the classifier: its label weights learn slowly
     dbn.pretrain(X, y, epochs=pre, batch_size=100, seed=ctx.seed, verbose=ctx.progress,
+                 layers=[{}, {}, {"epochs": top_epochs}],
                  checkpoint=ctx.checkpoint("dbn-generative-pretrain"), resume=ctx.resume)
     pretrained = 100.0 * float((dbn.predict(Xt) != yt).mean())
     t1 = time.perf_counter()
-    ctx.log(f"greedy pretraining ({pre} epochs per layer, {(t1 - t0) / 60:.1f} min): "
+    ctx.log(f"greedy pretraining ({pre} epochs per layer, {top_epochs} at the top, {(t1 - t0) / 60:.1f} min): "
             f"test error {pretrained:.2f} % by free energy")
     history = dbn.fit_updown(X, y, epochs=ud, batch_size=100, k=k, lr=0.01, seed=ctx.seed,
                              progress=ctx.progress,
@@ -48,9 +50,10 @@ register(Reproduction(
     title="Generative DBN with labels (Hinton, Osindero & Teh 2006): up-down fine-tuning, sampling",
     published={"test_error_pct": 1.25},
     source="Hinton, Osindero & Teh (2006), 'A fast learning algorithm for deep belief nets', §6",
-    recipe="784-500-500, top RBM (500+10 labels)-2000; CD-1 pretraining 3 epochs per layer (rbm.m); "
+    recipe="784-500-500, top RBM (500+10 labels)-2000; CD-1 pretraining 3 epochs per layer, 10 for the "
+           "top (rbm.m); "
            "up-down 2 epochs, CD-3 at the top, lr 0.01, batch 100; class by the top's free energy",
-    differences="3 pretraining epochs instead of 30, 2 up-down epochs (CD-3) instead of 300 "
+    differences="3 (top: 10) pretraining epochs instead of 30, 2 up-down epochs (CD-3) instead of 300 "
                 "(CD-3, 6, 10); no validation-based stopping; our number is what this scale reaches",
     target={"test_error_pct": 3.0},
     minutes=44,  # measured at load 12-20 on the 2 shared cores
