@@ -82,7 +82,8 @@ class CurvatureEstimate(Callback):
         Xa = X if hasattr(X, "shape") else np.asarray(X)
         idx = np.sort(make_rng(None, seed).permutation(len(Xa))[:n])
         xp = get_array_module(Xa)
-        self.X, self.y = Xa[xp.asarray(idx)], np.asarray(y)[idx]
+        ya = y if hasattr(y, "shape") else np.asarray(y)
+        self.X, self.y = Xa[xp.asarray(idx)], ya[get_array_module(ya).asarray(idx)]
         self.batch_size = batch_size
 
     def on_epoch_begin(self, trainer, epoch):

@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 
+from ..backend import asnumpy
 from ..train.callbacks import Callback
 from ..validation import check_choice, check_int, check_positive, check_probability
 from .obd import (Removal, feature_saliency, first_dense, magnitude_saliency, prune,
@@ -106,7 +107,7 @@ class OBDPruner(Callback):
         if self.method == "obd":
             s = feature_saliency(model, self.loss, self.X, self.y, batch_size=self.batch_size)
         else:
-            w = np.abs(np.asarray(layer.W.data, dtype=np.float64))
+            w = np.abs(asnumpy(layer.W.data).astype(np.float64))
             s = np.where(_live_rows(layer), w.sum(axis=1), np.nan)
         live = np.flatnonzero(np.isfinite(s))
         n = max(1, math.floor(self.fraction * len(live))) if len(live) else 0
@@ -139,7 +140,7 @@ def _live_rows(layer):
     """Rows (input features) of a Dense layer's W that still have a live weight."""
     if layer.W.mask is None:
         return np.ones(layer.n_in, dtype=bool)
-    return np.asarray(layer.W.mask).any(axis=1)
+    return asnumpy(layer.W.mask).any(axis=1)
 
 
 def _number(v) -> bool:
