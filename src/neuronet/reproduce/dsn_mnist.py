@@ -108,5 +108,5 @@ register(Reproduction(
                 "stack of 3000-unit modules, 3 fine-tuning steps per module, random (not RBM) "
                 "lower-weight initialisation, one backprop epoch",
     target={"test_error_pct": 1.5},
-    minutes=10,
+    minutes=12,
     run=run))
