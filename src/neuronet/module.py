@@ -31,16 +31,19 @@ class Parameter:
     calls until :meth:`zero_grad`. ``curv`` holds the diagonal ``∂²E/∂w²``,
     created on first use. ``mask`` is ``None`` or a boolean array: weights where
     it is ``False`` are pruned and kept exactly zero by every optimiser.
+    ``decay=False`` exempts the parameter from the optimiser's weight cost
+    (``weight_decay``, ``l1``): an energy model's biases carry none.
     """
 
-    __slots__ = ("data", "grad", "curv", "mask", "name")
+    __slots__ = ("data", "grad", "curv", "mask", "name", "decay")
 
-    def __init__(self, data, mask=None, name: str = ""):
+    def __init__(self, data, mask=None, name: str = "", decay: bool = True):
         xp = get_array_module(data)
         self.data = data
         self.grad = xp.zeros_like(data)
         self.curv = None
         self.name = name
+        self.decay = bool(decay)
         self.mask = None
         if mask is not None:
             self.set_mask(mask)

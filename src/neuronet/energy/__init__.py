@@ -1,18 +1,22 @@
 """Energy-based models: Hopfield, Boltzmann machines, RBMs and their samplers."""
-from . import ais, annealing, boltzmann, dbm, dbm_exact, dbn, hopfield, monitors, rbm, units
+from . import (ais, annealing, base, boltzmann, cd, dbm, dbm_exact, dbn, hopfield, monitors, rbm,
+               rbm_step, units)
 from .ais import *  # noqa: F401,F403
 from .annealing import (geometric_schedule, gibbs_sweep, linear_schedule, sample_bernoulli,
                         sequential_sweep, sigmoid)
+from .base import *  # noqa: F401,F403
 from .boltzmann import *  # noqa: F401,F403
+from .cd import *  # noqa: F401,F403
 from .dbm import *  # noqa: F401,F403
 from .dbn import *  # noqa: F401,F403
 from .hopfield import *  # noqa: F401,F403
 from .monitors import *  # noqa: F401,F403
 from .rbm import *  # noqa: F401,F403
+from .rbm_step import *  # noqa: F401,F403
 from .units import *  # noqa: F401,F403
 
 __all__ = ["geometric_schedule", "gibbs_sweep", "linear_schedule", "sample_bernoulli",
            "sequential_sweep", "sigmoid"]
-for _m in (ais, boltzmann, dbm, dbn, hopfield, monitors, rbm, units):
+for _m in (ais, base, boltzmann, cd, dbm, dbn, hopfield, monitors, rbm, rbm_step, units):
     __all__ += list(_m.__all__)
 del _m

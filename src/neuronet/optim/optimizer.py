@@ -81,7 +81,8 @@ class Optimizer(Registered, kind="optimizer"):
             p.zero_grad()
 
     def effective_grad(self, p: Parameter):
-        """``∇E + weight_decay·w + l1·sign(w)``, zero at pruned entries.
+        """``∇E + weight_decay·w + l1·sign(w)``, zero at pruned entries (the weight
+        cost only for parameters with ``decay`` True, the default).
 
         Returns ``p.grad`` itself (not a copy) when nothing is added; rules
         must not write into it.
@@ -89,6 +90,8 @@ class Optimizer(Registered, kind="optimizer"):
         g = p.grad
         if p.mask is not None:
             g = g * p.mask
+        if not p.decay:
+            return g
         if self.weight_decay:
             g = g + self.weight_decay * p.data
         if self.l1:

@@ -45,6 +45,9 @@ class Step:
     """
     model = None
     optimizer = None
+    #: True when :meth:`compute` overwrites (not adds to) every parameter's ``grad``:
+    #: the loop then skips zeroing them, a pass over the weights per batch saved
+    grads_overwritten = False
 
     def compute(self, batch) -> dict:
         """One batch in (a tuple of arrays); ∂Q/∂θ written into ``Parameter.grad``;
@@ -234,7 +237,7 @@ class Loop:
 
     def _update(self, batch, epoch: int, b: int) -> dict:
         opt = self.optimizer
-        if opt is not None:
+        if opt is not None and not self.step.grads_overwritten:
             opt.zero_grad()
         m = self.batches.size(batch)
         metrics = self.step.compute(batch) if m else {}
