@@ -105,7 +105,7 @@ def test_gibbs_sampler_matches_boltzmann_distribution(T, bound):
     rng = np.random.default_rng(7)
     bm = random_machine(rng, 8, n_visible=5)
     p = bm.exact_distribution(T)
-    S = bm.sample(4000, sweeps=30, T=T, rng=rng)
+    S = bm.sample(4000, steps=30, T=T, rng=rng)
     counts = np.zeros(256)
     for _ in range(10):
         bm.gibbs(S, [T], rng=rng)
@@ -143,7 +143,7 @@ def test_annealing_finds_ground_state_more_often_than_sampling_at_T1():
     gs, e0 = bm.ground_state()
     sweeps = 60
     ann = bm.anneal(300, nt.energy.geometric_schedule(10.0, 0.05, sweeps), rng=1)
-    hot = bm.sample(300, sweeps=sweeps, T=1.0, rng=2)
+    hot = bm.sample(300, steps=sweeps, T=1.0, rng=2)
     f_ann = np.mean(np.all(ann.states == gs, axis=1))
     f_hot = np.mean(np.all(hot == gs, axis=1))
     assert f_ann >= 0.8 and f_ann > f_hot + 0.3, (f_ann, f_hot)
