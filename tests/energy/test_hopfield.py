@@ -8,7 +8,8 @@ from hypothesis import strategies as st
 
 import neuronet as nt
 from neuronet.energy.annealing import sequential_sweep
-from neuronet.energy.hopfield import Hopfield, flip_bits, hopfield_capacity, theoretical_bit_error
+from neuronet.energy.hopfield import Hopfield
+from neuronet.energy.capacity import flip_bits, hopfield_capacity, theoretical_bit_error
 
 
 def random_net(rng, n, dtype=np.float64):

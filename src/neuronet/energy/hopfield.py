@@ -11,24 +11,25 @@ and the update of one neuron::
 
 never raises ``E`` when neurons are updated one at a time (asynchronously),
 so the dynamics end in a local minimum: a stored pattern, if the memory is
-below capacity (the lecture's ≈ 0.15·N; theory 0.138·N).
+below capacity (the lecture's ≈ 0.15·N; theory 0.138·N: :mod:`.capacity`).
+On the energy-model protocol: ``sample`` runs the dynamics from random states
+(a draw of the attractors), ``reconstruct`` completes probes to a fixed point.
 """
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
 
 from ..backend import get_default_dtype
-from ..module import Module, Parameter
+from ..module import Parameter
 from ..random import make_rng
 from ..validation import (as_float_array, as_symmetric_weights, check_features, check_finite,
-                          check_int, check_ndim, check_probability)
+                          check_int, check_ndim)
 from .annealing import sequential_sweep
+from .base import EnergyModel
 
-__all__ = ["Hopfield", "RecallResult", "CapacityResult", "hopfield_capacity", "theoretical_bit_error",
-           "flip_bits"]
+__all__ = ["Hopfield", "RecallResult"]
 
 RULES = ("hebb", "storkey", "pseudoinverse")
 
@@ -51,7 +52,7 @@ class RecallResult(NamedTuple):
     oscillating: np.ndarray
 
 
-class Hopfield(Module):
+class Hopfield(EnergyModel):
     """Hopfield network of ``n`` ±1 neurons.
 
     ``rule`` picks how :meth:`store` sets ``W`` from patterns ``ξ^μ``:
@@ -63,11 +64,13 @@ class Hopfield(Module):
       set to 0; every linearly independent pattern is a fixed point while
       ``P`` stays well below ``n``.
 
-    ``thresholds`` is ``None`` (all θ = 0), a number, or an ``(n,)`` array.
+    ``thresholds`` is ``None`` (all θ = 0), a number, or an ``(n,)`` array. ``rng``,
+    ``seed``: the generator of the asynchronous update order (``self.rng``).
     """
 
-    def __init__(self, n: int, rule: str = "hebb", thresholds=None, dtype=None):
+    def __init__(self, n: int, rule: str = "hebb", thresholds=None, dtype=None, rng=None, seed=None):
         self.n = check_int(n, "n", minimum=1)
+        self.rng = make_rng(rng, seed)
         if rule not in RULES:
             raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
         self.rule = rule
@@ -155,57 +158,70 @@ class Hopfield(Module):
         """Run the dynamics from probes ``x`` ((n,) or (B, n)) until a fixed point or ``max_sweeps``.
 
         ``mode='async'``: each sweep visits the neurons one at a time in a fresh
-        random order (the same order for every probe of the batch), each update
-        seeing all earlier ones; ``E`` never rises. Local fields ``h = S·W`` are
-        kept and changed by a rank-1 term per flipped neuron (blocks of
-        ``block`` neurons, then one GEMM: see :func:`annealing.sequential_sweep`).
-        ``mode='sync'``: all neurons at once, ``s(t+1) = sgn(W s(t) − θ)``; can
-        settle into a 2-cycle, which is reported in ``oscillating``.
+        random order (the same order for every probe of the batch; drawn from
+        ``rng``/``seed``, else the net's ``rng``), each update seeing all earlier
+        ones; ``E`` never rises. Local fields ``h = S·W`` are kept and changed by a
+        rank-1 term per flipped neuron (blocks of ``block`` neurons, then one GEMM:
+        see :func:`annealing.sequential_sweep`). ``mode='sync'``: all neurons at
+        once, ``s(t+1) = sgn(W s(t) − θ)``; can settle into a 2-cycle, which is
+        reported in ``oscillating``.
         """
         if mode not in ("async", "sync"):
             raise ValueError(f"mode must be 'async' or 'sync', got {mode!r}")
         max_sweeps = check_int(max_sweeps, "max_sweeps", minimum=1)
         X = self._as_states(x, binary, "x")
-        single = X.ndim == 1
         S = np.atleast_2d(X).copy()
-        rng = make_rng(rng, seed)
+        rng = self.rng if rng is None and seed is None else make_rng(rng, seed)
         B = S.shape[0]
-        W = self.W.data
-        H = S @ W
-        energies = [self._energy(S, H)]
-        converged = np.zeros(B, dtype=bool)
-        oscillating = np.zeros(B, dtype=bool)
+        energies = [self._energy(S, S @ self.W.data)]
+        converged, oscillating = np.zeros(B, dtype=bool), np.zeros(B, dtype=bool)
         prev = S.copy()
-        theta = self.theta.data
-        one = W.dtype.type(1)
-
-        def decide(h, s, i):
-            return np.where(h > theta[i], one, -one)
-
         sweeps = 0
         for sweeps in range(1, max_sweeps + 1):
-            active = np.flatnonzero(~(converged | oscillating))
-            Sa = S[active]
-            before = Sa.copy()
-            if mode == "async":
-                Ha = Sa @ W  # fresh fields each sweep: no drift from the rank-1 updates
-                sequential_sweep(Sa, W, Ha, rng.permutation(self.n), decide, block=block)
-            else:
-                Sa = self._threshold(Sa @ W)
-                Ha = Sa @ W
-                oscillating[active] = (Sa == prev[active]).all(1) & (Sa != before).any(1)
-                prev[active] = before
-            S[active] = Sa
-            converged[active] = (Sa == before).all(1)
-            E = energies[-1].copy()
-            E[active] = self._energy(Sa, Ha)
-            energies.append(E)
-            if converged.all() or (converged | oscillating).all():
+            energies.append(self._sweep(S, prev, converged, oscillating, energies[-1], mode, rng, block))
+            if (converged | oscillating).all():
                 break
         energies = np.stack(energies)
-        if single:
+        if X.ndim == 1:
             return RecallResult(S[0], converged[0], energies[:, 0], sweeps, oscillating[0])
         return RecallResult(S, converged, energies, sweeps, oscillating)
+
+    def _sweep(self, S, prev, converged, oscillating, E_last, mode, rng, block):
+        """One sweep of the probes still moving (in place); returns every probe's energy."""
+        W, theta = self.W.data, self.theta.data
+        one = W.dtype.type(1)
+        active = np.flatnonzero(~(converged | oscillating))
+        Sa = S[active]
+        before = Sa.copy()
+        if mode == "async":
+            Ha = Sa @ W  # fresh fields each sweep: no drift from the rank-1 updates
+            sequential_sweep(Sa, W, Ha, rng.permutation(self.n),
+                             lambda h, s, i: np.where(h > theta[i], one, -one), block=block)
+        else:
+            Sa = self._threshold(Sa @ W)
+            Ha = Sa @ W
+            oscillating[active] = (Sa == prev[active]).all(1) & (Sa != before).any(1)
+            prev[active] = before
+        S[active] = Sa
+        converged[active] = (Sa == before).all(1)
+        E = E_last.copy()
+        E[active] = self._energy(Sa, Ha)
+        return E
+
+    # ------------------------------------------------------------ protocol
+    def sample(self, n: int, steps: int = 100, init=None, rng=None, binary: bool = False):
+        """``n`` states ``(n, neurons)``: asynchronous recall for at most ``steps`` sweeps from
+        ``init`` (default: uniformly random ±1 states), i.e. a draw of the net's attractors."""
+        rng = self._rng_or(rng)
+        n = check_int(n, "n", minimum=1)
+        if init is None:
+            init = rng.choice(np.array([-1, 1], dtype=self.W.data.dtype), size=(n, self.n))
+            binary = False
+        return self.recall(init, max_sweeps=steps, rng=rng, binary=binary).states
+
+    def reconstruct(self, X, max_sweeps: int = 100, binary: bool = False):
+        """Each probe of ``X`` completed by asynchronous recall to a fixed point (±1 states)."""
+        return self.recall(X, max_sweeps=max_sweeps, binary=binary).states
 
 
 def _storkey(X):
@@ -224,100 +240,3 @@ def _some_values(x, k: int = 5):
     u = np.unique(x)
     shown = ", ".join(f"{v:g}" for v in u[:k])
     return "{" + shown + (", ..." if u.size > k else "") + "}"
-
-
-# ---------------------------------------------------------------- capacity
-class CapacityResult(NamedTuple):
-    """Per load ``α = P/N``: measured one-step bit-error rate (mean and s.e. over
-    trials), the theory ``Φ(−1/√α)``, the fraction of noisy probes recalled
-    exactly, the fraction retrieved (final overlap ``m = ξ·s/N ≥ 0.9``) and the
-    mean final overlap."""
-
-    loads: np.ndarray
-    n_patterns: np.ndarray
-    bit_error: np.ndarray
-    bit_error_se: np.ndarray
-    theory: np.ndarray
-    recall_exact: np.ndarray
-    recall_overlap: np.ndarray
-    overlap: np.ndarray
-
-
-def theoretical_bit_error(alpha):
-    """``Φ(−1/√α)``: for Hebb storage of random patterns, the crosstalk on a bit is
-    ≈ N(0, α) against a signal of 1, so a bit flips in one step with this probability."""
-    alpha = np.asarray(alpha, dtype=np.float64)
-    return 0.5 * _erfc(1 / np.sqrt(2 * alpha))
-
-
-def _erfc(x):
-    return np.vectorize(math.erfc, otypes=[np.float64])(x)
-
-
-def hopfield_capacity(n: int, loads, trials: int = 5, noise: float = 0.1, rule: str = "hebb",
-                      max_sweeps: int = 50, recall_probes: int | None = None,
-                      rng=None, seed=None, dtype=np.float32, progress: bool = False) -> CapacityResult:
-    """The capacity experiment: for each load ``α = P/N`` and each of ``trials`` random memories.
-
-    ``P = round(α·n)`` random ±1 patterns are stored; (1) each stored pattern is
-    presented and one synchronous step taken: the fraction of bits that flip is
-    the one-step bit-error rate (theory ``Φ(−1/√α)``); (2) each pattern (at most
-    ``recall_probes`` per trial; 0 skips part 2, whose results are then NaN) with
-    ``round(noise·n)`` bits flipped is recalled asynchronously: recalled exactly
-    when the final state equals the pattern, retrieved when the overlap
-    ``m = ξ·s/N`` is at least 0.9.
-    """
-    n = check_int(n, "n", minimum=2)
-    trials = check_int(trials, "trials", minimum=1)
-    check_probability(noise, "noise")
-    if recall_probes is not None:
-        check_int(recall_probes, "recall_probes", minimum=0)
-    loads = np.atleast_1d(np.asarray(loads, dtype=np.float64))
-    if loads.ndim != 1 or not np.all((loads > 0) & np.isfinite(loads)):
-        raise ValueError(f"loads must be positive numbers α = P/N, got {loads}")
-    rng = make_rng(rng, seed)
-    n_flip = int(round(noise * n))
-    fields = {k: np.full((loads.size, trials), np.nan) for k in ("err", "exact", "ret", "m")}
-    P = np.maximum(1, np.round(loads * n)).astype(int)
-    it = [(a, t) for a in range(loads.size) for t in range(trials)]
-    if progress:
-        from tqdm.auto import tqdm
-        it = tqdm(it, desc="capacity")
-    for a, t in it:
-        net = Hopfield(n, rule=rule, dtype=dtype)
-        xi = rng.choice(np.array([-1, 1], dtype=dtype), size=(P[a], n))
-        net.store(xi)
-        fields["err"][a, t] = np.mean(net.update_sync(xi) != xi)
-        if recall_probes == 0:
-            continue
-        probes = xi[:recall_probes] if recall_probes else xi
-        noisy = flip_bits(probes, n_flip, rng)
-        res = net.recall(noisy, max_sweeps=max_sweeps, rng=rng)
-        m = np.mean(res.states * probes, axis=1)
-        fields["exact"][a, t] = np.mean(m == 1)
-        fields["ret"][a, t] = np.mean(m >= 0.9)
-        fields["m"][a, t] = np.mean(m)
-    err = fields["err"]
-    se = err.std(axis=1, ddof=1) / np.sqrt(trials) if trials > 1 else np.full(loads.size, np.nan)
-    return CapacityResult(loads, P, err.mean(1), se, theoretical_bit_error(loads),
-                          fields["exact"].mean(1), fields["ret"].mean(1), fields["m"].mean(1))
-
-
-def flip_bits(X, k, rng=None, seed=None):
-    """A copy of ±1 patterns ``X`` ((n,) or (B, n)) with exactly ``k`` random entries of each row negated.
-
-    ``k`` may be an int or a fraction in [0, 1) of the row length (rounded).
-    """
-    rng = make_rng(rng, seed)
-    X = np.array(X, copy=True)
-    single = X.ndim == 1
-    X = np.atleast_2d(X)
-    if isinstance(k, float):
-        k = int(round(check_probability(k, "k") * X.shape[1]))
-    k = check_int(k, "k", minimum=0)
-    if k > X.shape[1]:
-        raise ValueError(f"cannot flip {k} of {X.shape[1]} entries")
-    if k > 0:
-        idx = np.argsort(rng.random(X.shape), axis=1)[:, :k]
-        X[np.arange(X.shape[0])[:, None], idx] *= -1
-    return X[0] if single else X

@@ -68,7 +68,7 @@ def plot_hopfield_capacity(result, path=None, lecture: float = 0.15, theory: flo
     a = np.asarray(result.loads)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
     grid = np.linspace(a.min(), a.max(), 200)
-    from ..energy.hopfield import theoretical_bit_error
+    from ..energy.capacity import theoretical_bit_error
 
     ax1.plot(grid, theoretical_bit_error(grid), "k-", lw=1, label="theory Φ(−1/√α)")
     ax1.errorbar(a, result.bit_error, yerr=2 * np.nan_to_num(result.bit_error_se), fmt="o", ms=4,
