@@ -15,24 +15,26 @@ border (BPTT truncated to ``T`` steps)::
         Q := (1 − λ)·Q + λ·E                   running loss, shown in the progress bar
 
 With ``seq_len ≥ L − 1`` one chunk spans the whole stream and this is full BPTT.
-Training can be stopped and resumed: a checkpoint (:func:`neuronet.save`, atomic)
-holds the weights, the optimiser state, the position in the stream, the carried
-state and the history.
+It is a step on the one loop (:class:`BPTTStep`): the loop's epochs are rounds of
+optimiser steps (the validation and checkpoint period), the batches are the
+chunks in stream order (:class:`StreamBatches`, whose position is checkpointed),
+and the carried state is the step's state, so a resumed run continues bit for bit.
 """
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..io import load_checkpoint, restore, save
+from ..io import load_checkpoint
 from ..module import Module
-from ..optim import clip_grad_norm as _clip
 from ..validation import check_int, check_positive
-from .history import TrainingDiverged
+from .batches import Batches
+from .callbacks import ModelCheckpoint
+from .loop import Loop, Step
 
-__all__ = ["StreamHistory", "fit_stream", "evaluate_stream", "recurrent_layers", "stream_checkpoint_info"]
+__all__ = ["StreamHistory", "StreamBatches", "BPTTStep", "fit_stream", "evaluate_stream",
+           "recurrent_layers", "stream_checkpoint_info"]
 
 
 @dataclass
@@ -115,123 +117,160 @@ def evaluate_stream(model: Module, loss, inputs, targets, seq_len: int = 100, tr
     return total / count
 
 
-def fit_stream(model: Module, loss, optimizer, inputs, targets, *, seq_len: int = 100,
-               steps: int | None = None, epochs: int | None = None, clip_grad_norm: float | None = 5.0,
-               transform=None, validation=None, val_every: int = 500, val_seq_len: int | None = None,
-               checkpoint=None, checkpoint_every: int = 200, resume: bool = True,
-               progress: bool = True, smoothing: float = 0.02, log_every: int = 10,
-               extra: dict | None = None) -> StreamHistory:
-    """Train ``model`` on streams by truncated BPTT; returns a :class:`StreamHistory`.
+class StreamBatches(Batches):
+    """The chunks ``(x, y, start)`` of ``T`` steps of time-major streams, in stream order.
 
-    ``inputs``/``targets``: time-major ``(L, N, ...)`` arrays (codes or features; a
-    ``transform`` such as ``lambda c: one_hot(c, V)`` is applied to each input chunk,
-    so a long stream need not be stored one-hot). Every recurrent layer of ``model``
-    must be ``stateful=True``; states are reset at the start of each epoch.
-    ``steps`` (a fixed budget of optimiser steps) and/or ``epochs`` bound the run.
-    ``clip_grad_norm``: rescale the gradient to this norm (``None`` to switch off).
-    ``validation=(inputs_v, targets_v)``: evaluated every ``val_every`` steps and at
-    the end. ``checkpoint``: a path written every ``checkpoint_every`` steps and at
-    the end; with ``resume=True`` an existing checkpoint is loaded first and the run
-    continues where it stopped (same position in the stream, same carried state).
-    ``extra`` is stored in the checkpoint (e.g. the vocabulary).
+    A round (one epoch of the loop) runs to the next multiple of ``round_steps``
+    optimiser steps or to ``total``; the position in the stream and the step count
+    are this object's state, so a resumed run reads on from the same chunk.
     """
+
+    def __init__(self, inputs, targets, seq_len: int, total: int, round_steps: int):
+        self.inputs, self.targets, self.seq_len = inputs, targets, seq_len
+        super().__init__(math.ceil(inputs.shape[0] / seq_len), 1, shuffle=False)
+        self.total, self.round_steps = total, round_steps
+        self.steps, self.position = 0, 0
+
+    def __len__(self) -> int:
+        return self.round_steps
+
+    def rounds_left(self) -> int:
+        return math.ceil(self.total / self.round_steps) - self.steps // self.round_steps
+
+    def epoch(self, rng):
+        end = min(self.total, (self.steps // self.round_steps + 1) * self.round_steps)
+        L = self.inputs.shape[0]
+        while self.steps < end:
+            a = self.position
+            self.steps += 1
+            self.position = a + self.seq_len if a + self.seq_len < L else 0
+            yield self.inputs[a:a + self.seq_len], self.targets[a:a + self.seq_len], a
+
+    def size(self, batch) -> int:
+        return batch[0].shape[0]
+
+    def state_dict(self) -> dict:
+        return {"steps": self.steps, "position": self.position}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state:
+            self.steps, self.position = int(state["steps"]), int(state["position"])
+
+
+class BPTTStep(Step):
+    """Truncated BPTT on one chunk: the carried state in, ``E`` and ``∂E/∂w`` out (the state
+    is reset where a pass over the stream begins). Validation every ``val_every`` steps
+    and at the last one; the recurrent layers' states are the step's state."""
+
+    def __init__(self, model, loss, optimizer, transform=None, val_every: int = 500,
+                 val_seq_len: int = 100):
+        self.model, self.loss, self.optimizer, self.transform = model, loss, optimizer, transform
+        self.layers = recurrent_layers(model)
+        self.val_every, self.val_seq_len = val_every, val_seq_len
+        self.batches = None
+
+    def on_train_begin(self, loop):
+        self.batches = loop.batches
+        loop.epochs = loop.epoch + self.batches.rounds_left()
+        self.model.train()
+
+    def compute(self, batch) -> dict:
+        x, y, start = batch
+        if start == 0:
+            _reset(self.layers)  # a new pass over the stream starts from zero state
+        out = self.model.forward(self.transform(x) if self.transform else x)
+        e = self.loss.forward(out, y)
+        if math.isfinite(e):  # a diverged loss stops the loop before any update
+            self.model.backward(self.loss.backward())
+        return {"loss": e}
+
+    def evaluate(self, data) -> dict:
+        steps = self.batches.steps
+        if steps % self.val_every and steps < self.batches.total:
+            return {}
+        v = evaluate_stream(self.model, self.loss, data[0], data[1], self.val_seq_len, self.transform)
+        return {"loss": v, "step": steps}
+
+    def state_dict(self) -> dict:
+        return {"states": _states(self.layers)}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state:
+            _set_states(self.layers, state["states"])
+
+
+def _check_budget(model, inputs, targets, seq_len, steps, epochs):
     _check_streams(inputs, targets)
     seq_len = check_int(seq_len, "seq_len", minimum=1)
     if steps is None and epochs is None:
         raise ValueError("give steps= (a budget of optimiser steps) or epochs=")
     steps = None if steps is None else check_int(steps, "steps", minimum=1)
     epochs = None if epochs is None else check_int(epochs, "epochs", minimum=1)
-    if clip_grad_norm is not None:
-        check_positive(clip_grad_norm, "clip_grad_norm")
-    layers = recurrent_layers(model)
-    lazy = [type(m).__name__ for m in layers if not getattr(m, "stateful", False)]
+    lazy = [type(m).__name__ for m in recurrent_layers(model) if not getattr(m, "stateful", False)]
     if lazy:
         raise ValueError(f"truncated BPTT carries the state between chunks: build the recurrent "
                          f"layers with stateful=True (not stateful: {', '.join(lazy)})")
-    L = inputs.shape[0]
-    per_epoch = math.ceil(L / seq_len)
-    total = min(x for x in (steps, None if epochs is None else epochs * per_epoch) if x is not None)
+    per_pass = math.ceil(inputs.shape[0] / seq_len)
+    return seq_len, min(x for x in (steps, None if epochs is None else epochs * per_pass) if x is not None)
 
-    hist, step, q = StreamHistory(), 0, None
-    position = 0  # time index where the next chunk starts
-    if checkpoint is not None and resume and Path(checkpoint).is_file():
-        ck = restore(checkpoint, model, optimizer)
-        run = ck.extra["stream"]
-        hist = StreamHistory.from_dict(run["history"])
-        step, q, position = int(run["step"]), run["q"], int(run["position"])
-        _set_states(layers, run["states"])
 
-    def write_checkpoint():
-        if checkpoint is None:
-            return
-        run = {"step": step, "q": q, "position": position, "history": hist.as_dict(),
-               "states": _states(layers), "seq_len": seq_len}
-        save(checkpoint, model, optimizer, epoch=step // per_epoch,
-             extra={**(extra or {}), "stream": run})
+def fit_stream(model: Module, loss, optimizer, inputs, targets, *, seq_len: int = 100,
+               steps: int | None = None, epochs: int | None = None, clip_grad_norm: float | None = 5.0,
+               transform=None, validation=None, val_every: int = 500, val_seq_len: int | None = None,
+               checkpoint=None, checkpoint_every: int = 200, resume: bool = True,
+               progress: bool = True, smoothing: float = 0.02, log_every: int = 10,
+               extra: dict | None = None, callbacks=None) -> StreamHistory:
+    """Train ``model`` on streams by truncated BPTT on the one loop; returns a :class:`StreamHistory`.
 
-    def validate():
-        vx, vy = validation
-        v = evaluate_stream(model, loss, vx, vy, val_seq_len or seq_len, transform)
-        hist.val_step.append(step)
-        hist.val_loss.append(v)
-        return v
+    ``inputs``/``targets``: time-major ``(L, N, ...)`` arrays (codes or features; a
+    ``transform`` such as ``lambda c: one_hot(c, V)`` is applied to each input chunk,
+    so a long stream need not be stored one-hot). Every recurrent layer of ``model``
+    must be ``stateful=True``; states are reset where each pass over the stream begins.
+    ``steps`` (a fixed budget of optimiser steps) and/or ``epochs`` (passes) bound the run.
+    ``clip_grad_norm``: rescale the gradient to this norm (``None`` to switch off).
+    ``validation=(inputs_v, targets_v)``: evaluated every ``val_every`` steps and at
+    the end. ``checkpoint``: a path written every ``checkpoint_every`` steps and at
+    the end; with ``resume=True`` an existing checkpoint is loaded first and the run
+    continues where it stopped (same position in the stream, same carried state).
+    ``extra`` is stored in the checkpoint (e.g. the vocabulary). The loop's epochs are
+    rounds of ``gcd(val_every, checkpoint_every)`` steps; ``callbacks`` see them.
+    """
+    seq_len, total = _check_budget(model, inputs, targets, seq_len, steps, epochs)
+    val_every = check_int(val_every, "val_every", minimum=1)
+    checkpoint_every = check_int(checkpoint_every, "checkpoint_every", minimum=1)
+    log_every = check_int(log_every, "log_every", minimum=1)
+    if clip_grad_norm is not None:
+        check_positive(clip_grad_norm, "clip_grad_norm")
+    periods = ([val_every] if validation is not None else []) + ([checkpoint_every] if checkpoint else [])
+    round_steps = math.gcd(*periods) if periods else min(total, 100)
+    step = BPTTStep(model, loss, optimizer, transform, val_every, val_seq_len or seq_len)
+    resume_from = checkpoint if checkpoint is not None and resume and Path(checkpoint).is_file() else None
+    loop = Loop(step, epochs=1, callbacks=callbacks, progress=progress, validation=validation,
+                resume_from=resume_from, smoothing=smoothing, clip_grad_norm=clip_grad_norm,
+                record_q=True, desc="truncated BPTT round")
+    if checkpoint is not None:
+        loop.callbacks.append(ModelCheckpoint(checkpoint, every=checkpoint_every // round_steps,
+                                              extra=extra))
+    batches = StreamBatches(inputs, targets, seq_len, total, round_steps)
+    loop.run(batches)
+    return _stream_history(loop, log_every)
 
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=total, initial=min(step, total), unit="step", desc="truncated BPTT",
-                   dynamic_ncols=True)
-    params = model.parameters()
-    model.train()
-    t0 = time.perf_counter() - hist.seconds
-    shown_t, val = 0.0, (hist.val_loss[-1] if hist.val_loss else None)
-    try:
-        while step < total:
-            if position == 0:
-                _reset(layers)  # a new pass over the stream starts from zero state
-            for a, x, y in _chunks(inputs, targets, seq_len, position):
-                optimizer.zero_grad()
-                out = model.forward(transform(x) if transform else x)
-                e = loss.forward(out, y)
-                if not math.isfinite(e):
-                    raise TrainingDiverged(f"loss became {e} at step {step}; the last good "
-                                           f"checkpoint is {checkpoint}")
-                model.backward(loss.backward())
-                if clip_grad_norm is not None:
-                    _clip(params, clip_grad_norm)
-                optimizer.step()
-                step += 1
-                position = a + seq_len if a + seq_len < L else 0
-                q = e if q is None else (1 - smoothing) * q + smoothing * e
-                if step % log_every == 0:
-                    hist.step.append(step)
-                    hist.q.append(q)
-                if validation is not None and step % val_every == 0:
-                    val = validate()
-                if checkpoint is not None and step % checkpoint_every == 0:
-                    hist.seconds, hist.steps_done = time.perf_counter() - t0, step
-                    write_checkpoint()
-                if bar is not None:
-                    bar.update(1)
-                    now = time.monotonic()
-                    if now - shown_t > 0.3:
-                        post = {"Q": f"{q:.4f}"}
-                        if val is not None:
-                            post["val"] = f"{val:.4f}"
-                        bar.set_postfix(post, refresh=False)
-                        shown_t = now
-                if step >= total or position == 0:
-                    break
-        if validation is not None and (not hist.val_step or hist.val_step[-1] != step):
-            validate()
-    finally:
-        if bar is not None:
-            bar.close()
-    hist.seconds, hist.steps_done = time.perf_counter() - t0, step
-    write_checkpoint()
+
+def _stream_history(loop, log_every) -> StreamHistory:
+    h, steps = loop.history, loop.batches.steps
+    marks = list(range(log_every, steps + 1, log_every))
+    val = [r for r in h.records if r.get("val_loss") is not None]
+    hist = StreamHistory(step=marks, q=[h.q_trace[k - 1] for k in marks],
+                         val_step=[int(r["val_step"]) for r in val], val_loss=[r["val_loss"] for r in val],
+                         seconds=float(sum(r["time"] for r in h.records)), steps_done=steps)
+    hist.trainer = loop
     return hist
 
 
 def stream_checkpoint_info(path) -> dict:
-    """The run record (step, position, history, ...) stored in a :func:`fit_stream` checkpoint."""
-    return load_checkpoint(path).extra.get("stream", {})
+    """Where a :func:`fit_stream` checkpoint stands: ``step``, ``position`` (the time index of
+    the next chunk), ``epoch`` (rounds done) and the loop's ``history`` records."""
+    st = load_checkpoint(path).extra.get("trainer", {})
+    batches = st.get("batches") or {}
+    return {"step": int(batches.get("steps", 0)), "position": int(batches.get("position", 0)),
+            "epoch": int(st.get("epoch", 0)), "history": st.get("history", [])}
