@@ -20,9 +20,13 @@ from ..losses import SoftmaxCrossEntropy
 from ..module import Module
 from ..optim import Adam
 from ..random import make_rng
+from ..train.batches import Batches
+from ..train.loop import Loop
+from ..train.supervised import SupervisedStep
 from ..validation import check_int
 
-__all__ = ["GraphClassifier", "train_graph_classifier", "cross_validate", "stratified_folds"]
+__all__ = ["GraphClassifier", "GraphBatches", "GraphStep", "train_graph_classifier", "cross_validate",
+           "stratified_folds"]
 
 
 class GraphClassifier(Module):
@@ -79,25 +83,56 @@ class GraphClassifier(Module):
         return self.forward(batch).argmax(axis=1)
 
 
-def train_graph_classifier(model, dataset, indices, epochs=100, batch_size=32, lr=0.01,
-                           weight_decay=0.0, rng=None, seed=None):
-    """Mini-batch Adam on softmax cross-entropy over the graphs ``indices``; returns the losses."""
-    gen = make_rng(rng, seed)
-    indices = np.asarray(indices)
-    loss = SoftmaxCrossEntropy()
-    opt = Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    history = []
-    for _ in range(epochs):
-        order = gen.permutation(indices)
-        total = 0.0
-        for s in range(0, order.size, batch_size):
-            batch = dataset.batch(order[s:s + batch_size])
-            opt.zero_grad()
-            total += loss.forward(model.forward(batch), batch.y) * len(batch)
-            model.backward(loss.backward())
-            opt.step()
-        history.append(total / order.size)
-    return history
+class GraphBatches(Batches):
+    """The graphs ``indices`` of a :class:`~neuronet.data.graphs.GraphDataset`, gathered
+    per batch into one :class:`GraphBatch` and paired with its labels."""
+
+    def __init__(self, dataset, indices, batch_size: int, shuffle: bool = True):
+        self.dataset, self.indices = dataset, np.asarray(indices)
+        super().__init__(len(self.indices), batch_size, shuffle)
+
+    def gather(self, idx):
+        batch = self.dataset.batch(self.indices[idx])
+        return batch, batch.y
+
+    def size(self, batch) -> int:
+        return len(batch[0])
+
+
+class GraphStep(SupervisedStep):
+    """Backprop on a graph batch (:class:`SupervisedStep`); validation on ``(dataset, indices)``
+    gives ``loss`` and ``accuracy``."""
+
+    def evaluate(self, data) -> dict:
+        dataset, indices = data
+        batch = dataset.batch(indices)
+        self.model.eval()
+        try:
+            out = self.model.forward(batch)
+            loss = self.loss.forward(out, batch.y)
+        finally:
+            self.model.train()
+        return {"loss": loss, "accuracy": float((out.argmax(axis=1) == batch.y).mean())}
+
+
+def train_graph_classifier(model, dataset, indices, epochs=100, batch_size=32, lr=None,
+                           weight_decay=None, rng=None, seed=None, optimizer=None, callbacks=None,
+                           validation=None, progress=False, resume_from=None):
+    """Mini-batch Adam (``lr`` 0.01, ``weight_decay`` 0; or ``optimizer``, whose own they then
+    are) on softmax cross-entropy over the graphs ``indices`` on the one loop; returns the
+    per-epoch mean training losses. ``validation=(dataset, indices)`` adds
+    ``val_loss``/``val_accuracy``; ``callbacks``, ``progress``, ``resume_from`` as for ``nt.fit``."""
+    if optimizer is None:
+        optimizer = Adam(model.parameters(), lr=0.01 if lr is None else lr, weight_decay=weight_decay or 0.0)
+    elif lr is not None or weight_decay is not None:
+        raise ValueError(f"give lr/weight_decay to the optimizer or leave out the optimizer, not "
+                         f"both: optimizer={type(optimizer).__name__} has its own (got lr={lr}, "
+                         f"weight_decay={weight_decay})")
+    step = GraphStep(model, SoftmaxCrossEntropy(), optimizer)
+    loop = Loop(step, epochs=epochs, rng=make_rng(rng, seed), callbacks=callbacks, progress=progress,
+                validation=validation, resume_from=resume_from, desc="graph classifier epoch")
+    history = loop.run(GraphBatches(dataset, indices, batch_size))
+    return list(history["loss"])
 
 
 def stratified_folds(labels, k, rng):
@@ -110,7 +145,7 @@ def stratified_folds(labels, k, rng):
     return [np.sort(np.array(f, dtype=np.intp)) for f in folds]
 
 
-def cross_validate(dataset, folds=10, epochs=100, batch_size=32, lr=0.01, weight_decay=0.0,
+def cross_validate(dataset, folds=10, epochs=100, batch_size=32, lr=None, weight_decay=None,
                    seed=0, **model_kw):
     """Stratified ``folds``-fold cross-validation; returns the test accuracy of each fold.
 
