@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import validation as V
+from .units import Units
 
 __all__ = ["ContrastiveDivergence"]
 
@@ -56,13 +57,14 @@ class ContrastiveDivergence:
         for CD, ``"cd_recon_error"`` (``‖v⁺ − E[v|h₁]‖²`` per row, first step).
         """
         buf, metrics = self.statistics(rbm, v, rng)
-        write_gradient(rbm, buf, add)
+        metrics["loss"] = write_gradient(rbm, buf, add)
         return metrics
 
     # ------------------------------------------------------------ phases
     def statistics(self, rbm, v0, rng):
         """Fill the buffers ``V``, ``H``: rows ``:N`` the data and ``E[h | data]``,
-        rows ``N:`` the negative particles and their hidden statistics."""
+        rows ``N:`` the negative particles and their hidden statistics; ``X`` their
+        hidden inputs. Returns the buffers and, for CD, ``{"cd_recon_error": ...}``."""
         N = v0.shape[0]
         if self.persistent:
             C = self.n_chains or N
@@ -71,9 +73,8 @@ class ContrastiveDivergence:
         else:
             C = N
         buf = buffers(rbm, N, C)
+        buf["V"][:N] = v0
         vpos = buf["V"][:N]
-        if not (v0.shape == vpos.shape and v0.ctypes.data == vpos.ctypes.data):
-            vpos[...] = v0
         if self.persistent:
             # the chains' visible half-step does not depend on the data, so the data's and
             # the chains' hidden inputs come from ONE GEMM over the stacked [v⁺; v⁻]
@@ -88,10 +89,7 @@ class ContrastiveDivergence:
             r = self._gibbs_step(rbm, buf, N, step, rng)
             recon = r if r is not None else recon
         self._finish(rbm, buf, N, rng)
-        metrics = {"loss": _energy_gap(rbm, buf)}
-        if recon is not None:
-            metrics["cd_recon_error"] = recon
-        return buf, metrics
+        return buf, ({} if recon is None else {"cd_recon_error": recon})
 
     def _gibbs_step(self, rbm, buf, N, step, rng):
         """One step ``h ~ P(h|·) → v⁻ → E[h|v⁻]`` of the negative particles; returns
@@ -128,15 +126,6 @@ def _hidden_statistics(rbm, v, out, x):
     np.matmul(v, rbm.W.data, out=x)
     x += rbm.b.data
     rbm.hidden.mean(x, out=out)
-
-
-def _energy_gap(rbm, buf) -> float:
-    """``M[E(v⁺, h⁺)] − M[E(v⁻, h⁻)] = −sᵀE`` with, per row,
-    ``E(v, h) = β_v(v) + β_h(h) − vᵀa − Σ_j x_j h_j`` (``x = b + vᵀW``: ``hᵀb + vᵀWh``)."""
-    Vb, Hb = buf["V"], buf["H"]
-    E = rbm.visible.base_energy(Vb) + rbm.hidden.base_energy(Hb) - Vb @ rbm.a.data
-    E -= np.einsum("ij,ij->i", buf["X"], Hb)
-    return -float(buf["s"] @ E)
 
 
 def visible_step(rbm, h, out, vt, rng, sample):
@@ -178,21 +167,30 @@ def buffers(rbm, n_pos: int, n_neg: int) -> dict:
     return buf
 
 
-def write_gradient(rbm, buf, add: bool):
-    """``grad = −(M[v hᵀ]_data − M[v hᵀ]_model)`` (and the biases) from the buffers.
+def write_gradient(rbm, buf, add: bool) -> float:
+    """``grad = −(M[v hᵀ]_data − M[v hᵀ]_model)`` (and the biases) from the buffers; returns
+    the energy gap ``L = M[E(v⁺, h⁺)] − M[E(v⁻, h⁻)]`` whose gradient that is.
 
     One GEMM: with ``s = (−1/N, …, −1/N, 1/C, …, 1/C)``,
-    ``∂/∂W = Vᵀ diag(s) H``, ``∂/∂a = sᵀV``, ``∂/∂b = sᵀH``.
+    ``∂/∂W = Vᵀ diag(s) H``, ``∂/∂a = sᵀV``, ``∂/∂b = sᵀH``. With
+    ``E(v, h) = β_v(v) + β_h(h) − vᵀa − xᵀh`` (``x = b + vᵀW``: ``xᵀh = hᵀb + vᵀWh``),
+    ``L = −sᵀE = −sᵀβ + (sᵀV)·a + Σ x ∘ diag(s)H``: two dot products beside the GEMM.
     """
     Vb, Hb, s = buf["V"], buf["H"], buf["s"]
     W, a, b = rbm.W, rbm.a, rbm.b
+    beta = 0.0
+    for units, S in ((rbm.visible, Vb), (rbm.hidden, Hb)):
+        if type(units).base_energy is not Units.base_energy:  # β ≡ 0 for Bernoulli, softmax
+            beta += float(s @ units.base_energy(S))
     if add:
-        a.grad += s @ Vb
+        sV = s @ Vb
+        a.grad += sV
         b.grad += s @ Hb
         Hb *= s[:, None]
         W.grad += Vb.T @ Hb
     else:
-        np.matmul(s, Vb, out=a.grad)
+        sV = np.matmul(s, Vb, out=a.grad)
         np.matmul(s, Hb, out=b.grad)
         Hb *= s[:, None]
         np.matmul(Vb.T, Hb, out=W.grad)
+    return float(sV @ a.data + np.vdot(buf["X"], Hb) - beta)
