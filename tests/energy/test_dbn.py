@@ -94,7 +94,7 @@ def test_pretrain_checkpoints_each_layer_and_resumes(tmp_path):
     full.pretrain(Xtr, epochs=3, batch_size=50, seed=0, verbose=False)
     part = DBN([64, 30, 10], seed=0)
 
-    class Interrupt:  # stops the run like Ctrl-C after layer 2's first epoch
+    class Interrupt(nt.Callback):  # stops the run like Ctrl-C after layer 2's first epoch
         def on_epoch_end(self, trainer, epoch, logs):
             raise KeyboardInterrupt
 

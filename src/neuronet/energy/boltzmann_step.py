@@ -74,10 +74,8 @@ def fit_boltzmann(bm, X, *, epochs=100, lr=None, method="gibbs", batch_size=None
     bs = len(X) if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
     loop = Loop(step, epochs=epochs, batch_size=bs, rng=bm.rng, callbacks=callbacks,
                 progress=progress, resume_from=resume_from, desc=f"BM ({method}) epoch")
-    if bm.n <= 16 if monitor_kl is None else monitor_kl:
-        loop.callbacks.insert(0, _KLMonitor(X))
-    if checkpoint is not None:
-        loop.callbacks.append(ModelCheckpoint(checkpoint))
+    own = [_KLMonitor(X)] if (bm.n <= 16 if monitor_kl is None else monitor_kl) else []
+    loop.callbacks[:0] = own + ([ModelCheckpoint(checkpoint)] if checkpoint is not None else [])
     history = loop.run(X).to_dict()
     history.setdefault("kl", [])
     bm.loop_ = loop

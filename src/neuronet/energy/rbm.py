@@ -235,13 +235,20 @@ class RBM(EnergyModel):
     # ------------------------------------------------------------- training
     def gradient(self, v, k: int = 1, persistent: bool = False, n_chains=None,
                  sample_visible: bool = False, sample_hidden_reconstruction: bool = False,
-                 rng=None) -> float | None:
+                 weight_decay: float = 0.0, l1: float = 0.0, rng=None) -> float | None:
         """ADD the CD-k (or PCD-k) estimate of ``∂(−mean log P(v))/∂θ`` into ``p.grad``
-        (:class:`~neuronet.energy.cd.ContrastiveDivergence`; no weight cost: that is the
-        optimiser's). Returns CD's reconstruction error of the first step (PCD: None)."""
+        (:class:`~neuronet.energy.cd.ContrastiveDivergence`). ``weight_decay``/``l1`` add
+        ``λ₂W + λ₁ sign W`` to ``W.grad`` for a hand-made step whose optimiser has no weight
+        cost (``fit`` never passes them: its cost is the optimiser's). Returns CD's
+        reconstruction error of the first step (PCD: None)."""
         v = self._check_data(v, "v")
         cd = ContrastiveDivergence(k, persistent, n_chains, sample_visible, sample_hidden_reconstruction)
-        return cd(self, v, self._rng_or(rng), add=True).get("cd_recon_error")
+        recon = cd(self, v, self._rng_or(rng), add=True).get("cd_recon_error")
+        if V.check_positive(weight_decay, "weight_decay", allow_zero=True):
+            self.W.grad += weight_decay * self.W.data
+        if V.check_positive(l1, "l1", allow_zero=True):
+            self.W.grad += l1 * np.sign(self.W.data)
+        return recon
 
     def partial_fit(self, batch, optimizer, k: int = 1, persistent: bool = False, n_chains=None,
                     sample_visible: bool = False, sample_hidden_reconstruction: bool = False) -> dict:

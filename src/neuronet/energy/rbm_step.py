@@ -133,12 +133,12 @@ def fit_rbm(rbm, X, *, epochs=10, batch_size=100, k=1, persistent=False, n_chain
         rbm.a.data[...] = rbm.visible.init_bias(X)
     switch = (momentum_switch_epoch, 0.5, 0.9) if schedule else None
     step = RBMStep(rbm, opt, sampler, switch)
-    cbs = [_Monitor(X, V.check_int(monitor_size, "monitor_size", minimum=1))] + list(callbacks or [])
-    if checkpoint is not None:
-        cbs.append(ModelCheckpoint(checkpoint))
     loop = Loop(step, epochs=epochs, batch_size=batch_size, shuffle=shuffle, rng=rbm.rng,
-                callbacks=cbs, progress=verbose, validation=validation, resume_from=resume_from,
+                callbacks=callbacks, progress=verbose, validation=validation, resume_from=resume_from,
                 desc="RBM epoch")
+    # the monitor completes each record and fit's own checkpoint is written before any user hook
+    own = [_Monitor(X, V.check_int(monitor_size, "monitor_size", minimum=1))]
+    loop.callbacks[:0] = own + ([ModelCheckpoint(checkpoint)] if checkpoint is not None else [])
     history = loop.run(X).to_dict()
     rbm.optimizer_, rbm.history_, rbm.loop_ = opt, history, loop
     return history

@@ -248,9 +248,9 @@ def fit_stream(model: Module, loss, optimizer, inputs, targets, *, seq_len: int 
     loop = Loop(step, epochs=1, callbacks=callbacks, progress=progress, validation=validation,
                 resume_from=resume_from, smoothing=smoothing, clip_grad_norm=clip_grad_norm,
                 record_q=True, desc="truncated BPTT round")
-    if checkpoint is not None:
-        loop.callbacks.append(ModelCheckpoint(checkpoint, every=checkpoint_every // round_steps,
-                                              extra=extra))
+    if checkpoint is not None:  # written before any user hook runs
+        loop.callbacks.insert(0, ModelCheckpoint(checkpoint, every=checkpoint_every // round_steps,
+                                                 extra=extra))
     batches = StreamBatches(inputs, targets, seq_len, total, round_steps)
     loop.run(batches)
     return _stream_history(loop, log_every)
