@@ -167,3 +167,19 @@ def test_divergence_keeps_the_last_good_checkpoint(family, tmp_path):
     assert nt.io.load_checkpoint(ck).epoch == 2
     for a, b in zip(_params(nt.load(ck)), spy.weights[1]):
         np.testing.assert_array_equal(a, b)
+
+
+def test_epochs_without_validation_are_skipped_only_when_the_run_validates(tmp_path):
+    """fit_stream validates every other round here: early stopping counts validated rounds."""
+    model = nt.Sequential(nt.LSTM(4, 5, stateful=True, seed=0), nt.TimeDistributed(nt.Dense(5, 4, seed=0)))
+    x, y = STREAM[:-1], STREAM[1:]
+    stop = nt.EarlyStopping(monitor="val_loss", patience=0, min_delta=1e9)
+    hist = nt.fit_stream(model, nt.SequenceSoftmaxCrossEntropy(), nt.optim.SGD(model.parameters(), lr=0.3),
+                         x, y, seq_len=4, steps=30, transform=lambda c: one_hot(c, 4), validation=(x, y),
+                         val_every=6, checkpoint=tmp_path / "s.npz", checkpoint_every=3, progress=False,
+                         callbacks=[stop])
+    # rounds of gcd(6, 3) = 3 steps: validated after rounds 2 and 4, stopped at the second
+    assert hist.val_step == [6, 12] and stop.stopped_epoch == 4 and hist.steps_done == 12
+    with pytest.raises(ValueError, match="EarlyStopping monitors 'val_recon_error'.*give validation data"):
+        RBM(8, 4, seed=0).fit(X_BITS, epochs=2, verbose=False,
+                              callbacks=[nt.EarlyStopping(monitor="val_recon_error")])

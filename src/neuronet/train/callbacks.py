@@ -54,6 +54,19 @@ def _mode(monitor: str, mode: str) -> str:
     return mode
 
 
+def _monitored(who: str, monitor: str, trainer, logs):
+    """The value of ``monitor`` in this epoch's logs, or None for an epoch that ran no
+    validation although the run has validation data (a family that validates every
+    few epochs, such as ``fit_stream``); any other absence is a configuration error."""
+    value = logs.get(monitor)
+    if value is not None:
+        return float(value)
+    if monitor.startswith("val_") and getattr(trainer, "validation", None) is not None:
+        return None
+    raise ValueError(f"{who} monitors {monitor!r}, but the epoch logs only have {sorted(logs)} "
+                     f"(give validation data for val_* metrics)")
+
+
 class EarlyStopping(Callback):
     """Stop when ``monitor`` (default ``val_loss``) has not improved by ``min_delta`` for
     ``patience`` epochs: the cross-validation curve's minimum.  With ``restore_best``
@@ -78,10 +91,9 @@ class EarlyStopping(Callback):
         return value > self.best + self.min_delta
 
     def on_epoch_end(self, trainer, epoch, logs):
-        if self.monitor not in logs or logs[self.monitor] is None:
-            raise ValueError(f"EarlyStopping monitors {self.monitor!r}, but the epoch logs only have "
-                             f"{sorted(logs)} (give validation data for val_* metrics)")
-        value = float(logs[self.monitor])
+        value = _monitored("EarlyStopping", self.monitor, trainer, logs)
+        if value is None:
+            return
         if self._better(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best:
@@ -115,9 +127,9 @@ class StopAtTarget(Callback):
         self.reached_epoch = None
 
     def on_epoch_end(self, trainer, epoch, logs):
-        if self.monitor not in logs:
-            raise ValueError(f"StopAtTarget monitors {self.monitor!r}, not in the logs {sorted(logs)}")
-        v = logs[self.monitor]
+        v = _monitored("StopAtTarget", self.monitor, trainer, logs)
+        if v is None:
+            return
         if (v >= self.target) if self.mode == "max" else (v <= self.target):
             self.reached_epoch = epoch
             trainer.stop_training = True
@@ -208,9 +220,9 @@ class ModelCheckpoint(Callback):
 
     def on_epoch_end(self, trainer, epoch, logs):
         if self.save_best_only:
-            value = logs.get(self.monitor)
+            value = _monitored("ModelCheckpoint", self.monitor, trainer, logs)
             if value is None:
-                raise ValueError(f"ModelCheckpoint monitors {self.monitor!r}, not in the logs {sorted(logs)}")
+                return
             if self.best is not None and (value >= self.best if self.mode == "min" else value <= self.best):
                 return
             self.best = float(value)
