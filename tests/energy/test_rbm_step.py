@@ -100,8 +100,8 @@ def test_conflicting_and_bad_arguments_are_named():
         r.fit(X, l1=-1.0, verbose=False)
     with pytest.raises(TypeError, match="optimizer must be an nt.optim optimizer, got str"):
         r.fit(X, optimizer="adam", verbose=False)
-    with pytest.raises(TypeError, match="partial_fit needs an nt.optim optimizer"):
-        r.partial_fit(X[:10], None)
+    with pytest.raises(ValueError, match=r"lr.*optimizer=Adam"):
+        r.partial_fit(X[:10], opt, lr=0.1)
     with pytest.raises(ValueError, match="epochs must be >= 1"):
         r.fit(X, epochs=0, verbose=False)
 
@@ -127,3 +127,16 @@ def test_loss_is_the_energy_gap_whose_gradient_is_written(persistent):
         down = gap()
         p.data[idx] = old
         assert p.grad[idx] == pytest.approx((up - down) / (2 * eps), rel=1e-6, abs=1e-9), name
+
+
+def test_partial_fit_without_an_optimizer_is_one_sgd_step_with_the_weight_cost():
+    lam, lr = 0.2, 0.05
+    r, twin = _rbm(), _rbm()
+    r.b.data[...] = twin.b.data[...] = 0.3
+    W0, b0 = r.W.data.copy(), r.b.data.copy()
+    metrics = r.partial_fit(X[:10], lr=lr, weight_decay=lam)
+    twin.zero_grad()
+    twin.gradient(X[:10])
+    np.testing.assert_allclose(r.W.data, W0 - lr * (twin.W.grad + lam * W0), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(r.b.data, b0 - lr * twin.b.grad, rtol=1e-12, atol=1e-15)
+    assert set(metrics) == {"loss", "cd_recon_error"} and np.isfinite(metrics["loss"])

@@ -33,7 +33,7 @@ from ..module import Parameter
 from ..random import make_rng
 from .base import EnergyModel
 from .cd import ContrastiveDivergence
-from .rbm_step import RBMStep, fit_rbm
+from .rbm_step import RBMStep, _optimizer, fit_rbm
 from .units import Units, make_units
 
 __all__ = ["RBM"]
@@ -250,17 +250,18 @@ class RBM(EnergyModel):
             self.W.grad += l1 * np.sign(self.W.data)
         return recon
 
-    def partial_fit(self, batch, optimizer, k: int = 1, persistent: bool = False, n_chains=None,
-                    sample_visible: bool = False, sample_hidden_reconstruction: bool = False) -> dict:
+    def partial_fit(self, batch, optimizer=None, k: int = 1, persistent: bool = False, n_chains=None,
+                    lr=None, weight_decay=None, l1=None, sample_visible: bool = False,
+                    sample_hidden_reconstruction: bool = False) -> dict:
         """One update on ``batch``: the CD/PCD gradient into ``p.grad``, then
-        ``optimizer.step()`` (an ``nt.optim`` optimiser over ``self.parameters()``).
-        Returns the step's metrics (``loss``, and ``cd_recon_error`` for CD)."""
-        if optimizer is None or not hasattr(optimizer, "step"):
-            raise TypeError(f"partial_fit needs an nt.optim optimizer over rbm.parameters(), "
-                            f"got {type(optimizer).__name__}")
+        ``optimizer.step()`` (an ``nt.optim`` optimiser over ``self.parameters()``; without
+        one, a plain SGD step with ``lr`` and the weight cost ``weight_decay``/``l1`` on
+        ``W``, defaults as in :meth:`fit`). Returns the step's metrics (``loss``, and
+        ``cd_recon_error`` for CD)."""
+        opt, _ = _optimizer(self, optimizer, lr, None if optimizer is not None else 0.0, weight_decay, l1)
         cd = ContrastiveDivergence(k, persistent, n_chains, sample_visible, sample_hidden_reconstruction)
-        metrics = RBMStep(self, optimizer, cd).compute((self._check_data(batch, "batch"),))
-        optimizer.step()
+        metrics = RBMStep(self, opt, cd).compute((self._check_data(batch, "batch"),))
+        opt.step()
         return metrics
 
     def fit(self, X, epochs: int = 10, batch_size: int = 100, k: int = 1, persistent: bool = False,
