@@ -237,9 +237,9 @@ class Loop:
 
     def _update(self, batch, epoch: int, b: int) -> dict:
         opt = self.optimizer
-        if opt is not None and not self.step.grads_overwritten:
-            opt.zero_grad()
         m = self.batches.size(batch)
+        if opt is not None and not (self.step.grads_overwritten and m):
+            opt.zero_grad()  # a rank without objects this batch contributes zeros
         metrics = self.step.compute(batch) if m else {}
         L = metrics.get("loss")
         if isinstance(opt, DataParallel):
