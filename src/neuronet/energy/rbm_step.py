@@ -119,6 +119,7 @@ def fit_rbm(rbm, X, *, epochs=10, batch_size=100, k=1, persistent=False, n_chain
             resume_from=None, monitor_size=1000):
     """``RBM.fit`` (see there) on the one loop; returns the history as a dict of lists."""
     V.check_int(epochs, "epochs", minimum=1)
+    V.check_int(batch_size, "batch_size", minimum=1)
     V.check_int(momentum_switch_epoch, "momentum_switch_epoch", minimum=0)
     sampler = ContrastiveDivergence(k, persistent, n_chains or (batch_size if persistent else None),
                                     sample_visible, sample_hidden_reconstruction)
