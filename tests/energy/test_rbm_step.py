@@ -98,7 +98,7 @@ def test_conflicting_and_bad_arguments_are_named():
         r.fit(X, momentum=1.0, verbose=False)
     with pytest.raises(ValueError, match="l1 must be >= 0"):
         r.fit(X, l1=-1.0, verbose=False)
-    with pytest.raises(TypeError, match="optimizer must be an nt.optim optimizer, got str"):
+    with pytest.raises(TypeError, match=r"optimizer must be an nt.optim optimizer \(with step\(\)\), got str"):
         r.fit(X, optimizer="adam", verbose=False)
     with pytest.raises(ValueError, match=r"lr.*optimizer=Adam"):
         r.partial_fit(X[:10], opt, lr=0.1)

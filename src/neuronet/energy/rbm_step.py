@@ -90,16 +90,18 @@ class _Monitor(Callback):
 
 def _optimizer(rbm, optimizer, lr, momentum, weight_decay, l1):
     """The optimiser and the momentum schedule; every conflicting argument named."""
+    # a zero weight cost asks for nothing the optimiser does not already do
     given = {name: value for name, value in (("lr", lr), ("momentum", momentum),
-                                             ("weight_decay", weight_decay), ("l1", l1))
+                                             ("weight_decay", weight_decay or None), ("l1", l1 or None))
              if value is not None}
     if optimizer is not None:
         if given:
             raise ValueError(f"give {', '.join(given)} to the optimizer or leave out the optimizer, "
                              f"not both: optimizer={type(optimizer).__name__} has its own "
                              f"(got {', '.join(f'{k}={v}' for k, v in given.items())})")
-        if not isinstance(optimizer, optim.Optimizer):
-            raise TypeError(f"optimizer must be an nt.optim optimizer, got {type(optimizer).__name__}")
+        if not callable(getattr(optimizer, "step", None)):  # nt.optim rules, DataParallel, ...
+            raise TypeError(f"optimizer must be an nt.optim optimizer (with step()), "
+                            f"got {type(optimizer).__name__}")
         return optimizer, None
     if lr is None:
         lr = 0.1 if rbm.visible.name in ("bernoulli", "softmax") else 0.01
