@@ -41,10 +41,11 @@ def test_the_same_definition_again_is_not_a_conflict():
     assert reg["A"] is again
 
 
-def test_local_classes_are_not_registered():
+def test_local_and_private_classes_are_not_registered():
     class Helper(nt.Module):
         pass
     assert "Helper" not in REGISTRIES["module"]
+    assert not [name for reg in REGISTRIES.values() for name in reg if name.startswith("_")]
 
 
 def test_constructor_arguments_are_recorded_the_same_way_for_every_kind():

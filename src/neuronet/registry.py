@@ -8,8 +8,8 @@ classes, never run code.
 
 Registering a second, different class under a name already taken is an error
 unless asked for explicitly (``class MyDense(Module, name="Dense", replace=True)``).
-Classes defined inside a function are not registered: a spec could not find them
-again in another process.
+Classes defined inside a function are not registered (a spec could not find them
+again in another process), nor private ones (a name starting with ``_``).
 """
 from __future__ import annotations
 
@@ -103,7 +103,8 @@ class Registered:
             cls._registry = REGISTRIES.setdefault(kind, Registry(kind))
         if "__init__" in cls.__dict__ and not getattr(cls.__init__, "_neuronet_captures", False):
             cls.__init__ = capture_init(cls.__dict__["__init__"])
-        if kind is None and cls._registry is not None and "<locals>" not in cls.__qualname__:
+        public = "<locals>" not in cls.__qualname__ and not cls.__name__.startswith("_")
+        if kind is None and cls._registry is not None and public:
             cls._registry.add(name or cls.__name__, cls, replace)
 
     def spec(self) -> dict:
