@@ -32,14 +32,15 @@ import numpy as np
 
 from .. import validation as V
 from ..backend import get_array_module, get_default_dtype
-from ..module import Module, Parameter
+from ..module import Parameter
 from ..random import make_rng
+from .base import EnergyModel
 from .units import BernoulliUnits, SoftmaxUnits
 
 __all__ = ["DBM"]
 
 
-class DBM(Module):
+class DBM(EnergyModel):
     """A deep Boltzmann machine ``v – h¹ – … – hᴸ`` (``– y`` with ``n_labels``).
 
     Parameters
@@ -95,9 +96,6 @@ class DBM(Module):
     def biases(self) -> list:
         """``[b0, …, bL]`` (``+ [c]``): ``biases[i]`` of layer ``i``."""
         return list(self._chain_b)
-
-    def _rng_or(self, rng):
-        return self._rng if rng is None else make_rng(rng)
 
     def _as_layer(self, s, i: int, name: str):
         dt = s.dtype if getattr(s, "dtype", None) is not None and s.dtype.kind == "f" else self.dtype

@@ -30,9 +30,9 @@ import numpy as np
 
 from .. import validation as V
 from ..backend import get_default_dtype
-from ..module import Module
 from ..random import make_rng
 from . import dbn_bound, dbn_generative as G
+from .base import EnergyModel
 from .rbm import RBM
 from .units import make_units
 
@@ -51,7 +51,7 @@ def _as_list(value, n: int, name: str) -> list:
     return [value] * n
 
 
-class DBN(Module):
+class DBN(EnergyModel):
     """A deep belief net of ``len(sizes) − 1`` RBMs, ``sizes[l] → sizes[l+1]``.
 
     Parameters
