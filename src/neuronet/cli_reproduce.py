@@ -44,12 +44,13 @@ def _list(out=None) -> int:
 
 def _entries(args) -> list:
     from . import reproduce as R
+    from .cli import UsageError  # main prints it on one line and exits with status 2
     names = R.names() if args.all else list(args.names)
     if not names:
-        raise SystemExit("neuronet reproduce: give NAME (see --list), --all, --list or --report")
+        raise UsageError("reproduce: give NAME (see --list), --all, --list or --report")
     unknown = [n for n in names if n not in R.REGISTRY]
     if unknown:
-        raise SystemExit(f"neuronet reproduce: unknown reproduction {', '.join(map(repr, unknown))}; "
+        raise UsageError(f"reproduce: unknown reproduction {', '.join(map(repr, unknown))}; "
                          f"known: {', '.join(R.names())}")
     return [R.get(n) for n in names]
 

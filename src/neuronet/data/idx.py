@@ -17,6 +17,7 @@ in place of the data.
 from __future__ import annotations
 
 import gzip
+import math
 import os
 import zlib
 from pathlib import Path
@@ -80,7 +81,7 @@ def parse_idx(raw: bytes, name: str = "<bytes>") -> np.ndarray:
                        f"the file has {len(data)}")
     shape = tuple(int(s) for s in np.frombuffer(data, dtype=">u4", count=ndim, offset=4))
     dtype = IDX_TYPES[code]
-    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    expected = math.prod(shape) * dtype.itemsize  # Python ints: 4 dims of 2**31 do not wrap to 0
     body = len(data) - header
     if body < expected:
         raise IDXError(f"{name}: truncated: shape {shape} of {dtype.newbyteorder('=')} needs "

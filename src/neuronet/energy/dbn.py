@@ -195,6 +195,9 @@ class DBN(EnergyModel):
             raise ValueError(f"this DBN has n_labels={self.n_labels}: pretrain needs labels y")
         y = None if y is None else self._check_labels(y, len(X))
         per_layer = _as_list(layers if layers is not None else {}, len(self.rbms), "layers")
+        for i, kw in enumerate(per_layer):
+            if kw is not None and not isinstance(kw, dict):
+                raise TypeError(f"layers[{i}] must be a dict of RBM.fit arguments or None, got {kw!r}")
         folder, done = self._open_checkpoint(checkpoint, resume)
         histories = []
         for layer, r in enumerate(self.rbms):

@@ -13,6 +13,9 @@ class Sequential(Module):
 
     def __init__(self, *layers: Module):
         for i, layer in enumerate(layers):
+            if isinstance(layer, type) and issubclass(layer, Module):
+                raise TypeError(f"Sequential takes Module instances; argument {i} is the class "
+                                f"{layer.__name__}: call it, {layer.__name__}(...)")
             if not isinstance(layer, Module):
                 raise TypeError(f"Sequential takes Modules; argument {i} is {type(layer).__name__}")
         self.layers = list(layers)

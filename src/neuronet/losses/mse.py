@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..backend import get_array_module
+from ..validation import check_finite
 from .base import Loss, _batch, _float, _same_shape
 
 __all__ = ["MSE"]
@@ -17,6 +18,7 @@ class MSE(Loss):
         y = _float(output, "MSE output")
         _batch(y, "MSE output")
         t = _same_shape(y, _float(target, "MSE target", like=y), "output", "MSE target")
+        check_finite(t, "MSE target")  # a NaN target makes the loss meaningless (NaN output is data: it propagates)
         self._n = y.shape[0]
         self._diff = y - t
         return float(0.5 * (self._diff * self._diff).sum() / self._n)

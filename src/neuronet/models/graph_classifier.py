@@ -15,7 +15,7 @@ import numpy as np
 
 from ..layers.activations import ReLU
 from ..layers.dense import Dense
-from ..layers.graph import GraphConv, GraphPool
+from ..layers.graph import _READOUTS, GraphConv, GraphPool
 from ..losses import SoftmaxCrossEntropy
 from ..module import Module
 from ..optim import Adam
@@ -23,7 +23,7 @@ from ..random import make_rng
 from ..train.batches import Batches
 from ..train.loop import Loop
 from ..train.supervised import SupervisedStep
-from ..validation import check_int
+from ..validation import check_choice, check_int
 
 __all__ = ["GraphClassifier", "GraphBatches", "GraphStep", "train_graph_classifier", "cross_validate",
            "stratified_folds"]
@@ -39,6 +39,7 @@ class GraphClassifier(Module):
         check_int(in_features, "in_features", 1)
         check_int(n_classes, "n_classes", 2)
         hidden = [check_int(h, "hidden", 1) for h in hidden]
+        check_choice(readout, "readout", _READOUTS)
         gen = make_rng(rng, seed)
         sizes = [in_features] + hidden
         self.convs = [GraphConv(a, b, aggregation=aggregation, rng=gen, dtype=dtype)

@@ -23,6 +23,7 @@ from ..layers.conv import Conv2d, Flatten, ScaledTanh
 from ..layers.dense import Dense
 from ..layers.pool import AvgPool2d, MaxPool2d, Subsampling
 from ..random import make_rng
+from ..validation import check_int
 
 __all__ = ["LeNet5", "LENET5_C3_TABLE", "lenet5_c3_table"]
 
@@ -76,6 +77,7 @@ class LeNet5(Sequential):
             raise ValueError(f"table must be 'lecun' or 'full', got {table!r}")
         if pooling not in _POOLS:
             raise ValueError(f"pooling must be one of {_POOLS}, got {pooling!r}")
+        n_classes = check_int(n_classes, "n_classes", minimum=2)
         gen = make_rng(rng, seed)
         c3_table = LENET5_C3_TABLE if table == "lecun" else None
         layers = [] if augment is None else [_augmenter(augment, gen)]

@@ -22,7 +22,7 @@ from ..layers.containers import Sequential
 from ..layers.dense import Dense
 from ..layers.dropout import Dropout
 from ..random import make_rng
-from ..validation import check_int, check_probability
+from ..validation import as_float_array, check_features, check_int, check_ndim, check_probability, check_sizes
 
 __all__ = ["MLP", "ACTIVATIONS", "threshold_neuron", "LOGIC_NEURONS", "logic_neuron",
            "xor_product_feature", "xor_feature_neuron", "xor_two_layer_threshold_net",
@@ -41,9 +41,7 @@ class MLP(Sequential):
 
     def __init__(self, sizes, activation: str = "relu", dropout: float = 0.0,
                  input_dropout: float = 0.0, init: str | None = None, seed=None, dtype=None):
-        sizes = [check_int(s, "layer size", minimum=1) for s in sizes]
-        if len(sizes) < 2:
-            raise ValueError(f"MLP needs at least [n_in, n_out], got sizes={sizes}")
+        sizes = check_sizes(sizes, "sizes", min_len=2)  # at least [n_in, n_out]
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
         check_probability(dropout, "dropout")
@@ -86,7 +84,7 @@ def logic_neuron(name: str) -> Sequential:
     """AND, OR or NOT as a single threshold neuron with the lecture's weights."""
     key = str(name).lower()
     if key not in LOGIC_NEURONS:
-        raise ValueError(f"single-neuron logic functions are {sorted(LOGIC_NEURONS)}, got {name!r} "
+        raise ValueError(f"name must be one of the single-neuron logic functions {sorted(LOGIC_NEURONS)}, got {name!r} "
                          "(XOR is not one neuron: see xor_feature_neuron, xor_two_layer_threshold_net)")
     return threshold_neuron(*LOGIC_NEURONS[key])
 
@@ -122,8 +120,11 @@ def perceptron_train(X, y, epochs: int = 100, lr: float = 1.0, rng=None, seed=No
     epoch.  On a linearly separable set the errors reach 0 (Novikoff's theorem);
     on XOR they never do.
     """
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
+    X, y = as_float_array(X, np.float64, "X"), as_float_array(y, np.float64, "y")
+    check_ndim(X, 2, "X")
+    check_features(y, len(X), axis=0, name="y", what="labels (one per row of X)")
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError(f"y must hold labels 0 or 1, got values {np.unique(y)[:5].tolist()}")
     epochs = check_int(epochs, "epochs", minimum=1)
     gen = make_rng(rng, seed)
     w, w0 = np.zeros(X.shape[1]), 0.0

@@ -76,6 +76,8 @@ class NetworkEstimator(BaseEstimator):
         name = type(self).__name__
         V.check_choice(self.solver, f"{name} solver", SOLVERS)
         V.check_int(self.max_iter, f"{name} max_iter", minimum=1)
+        if isinstance(self.batch_size, str) and self.batch_size != "auto":
+            raise ValueError(f"{name} batch_size must be 'auto' or an int >= 1, got {self.batch_size!r}")
         if self.batch_size != "auto":
             V.check_int(self.batch_size, f"{name} batch_size ('auto' or an int)", minimum=1)
         V.check_positive(self.learning_rate_init, f"{name} learning_rate_init")

@@ -92,12 +92,14 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def transform(self, X):
         """Hidden means ``E[h | x]``, shape ``(N, n_components)``."""
-        return self.rbm_.transform(self._fitted_input(X))
+        X = self._fitted_input(X)  # checks fitted before self.rbm_ is read
+        return self.rbm_.transform(X)
 
     @available_if(lambda self: self.visible == "bernoulli")
     def score_samples(self, X):
         """Stochastic pseudo-likelihood of each row (as ``BernoulliRBM.score_samples``)."""
-        return pseudo_likelihood(self.rbm_, self._fitted_input(X), seed=self.random_state)
+        X = self._fitted_input(X)
+        return pseudo_likelihood(self.rbm_, X, seed=self.random_state)
 
     @property
     def components_(self):

@@ -207,6 +207,11 @@ class ModelCheckpoint(Callback):
     def __init__(self, path, every: int = 1, save_best_only: bool = False,
                  monitor: str = "val_loss", mode: str = "auto", extra: dict | None = None):
         self.path = str(path)
+        try:  # a bad template fails here, not after the first epoch has trained
+            self.path.format(epoch=1)
+        except (KeyError, IndexError, ValueError) as e:
+            raise ValueError(f"path {self.path!r} must be a file name whose only field is {{epoch}} "
+                             f"(e.g. 'ckpt-{{epoch:03d}}.npz'); formatting it failed: {e!r}") from None
         self.extra = extra  # stored in every checkpoint (e.g. the training config)
         self.every = check_int(every, "every", minimum=1)
         self.save_best_only = bool(save_best_only)

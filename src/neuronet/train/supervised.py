@@ -26,6 +26,8 @@ __all__ = ["fit", "SupervisedStep", "History", "TrainingDiverged", "predict", "e
 
 # ------------------------------------------------------------------ helpers
 def _model_dtype(model):
+    if not isinstance(model, Module):
+        raise TypeError(f"model must be a neuronet Module, got {type(model).__name__}")
     params = model.parameters()
     return params[0].data.dtype if params else get_default_dtype(), \
         get_array_module(params[0].data) if params else np
