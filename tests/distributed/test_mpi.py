@@ -6,6 +6,7 @@ below them need neither.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -33,15 +34,17 @@ def _mpiexec():
     return found
 
 
-def run_mpi(scenarios: str, out: Path, n: int = 2, timeout: float = 120):
-    """``mpiexec -n 2 python mpi_worker.py SCENARIOS OUT`` on loopback; returns the CompletedProcess."""
+def run_mpi(scenarios: str, out: Path, n: int = 2, timeout: float = 120, program=None):
+    """``mpiexec -n 2 python mpi_worker.py SCENARIOS OUT`` (or ``program``, a list of arguments)
+    on loopback; returns the CompletedProcess."""
     pytest.importorskip("mpi4py")
     mpiexec = _mpiexec()
     if mpiexec is None:
         pytest.skip("no mpiexec (pip install 'neuronet[mpi]')")
     env = dict(os.environ, OMP_NUM_THREADS="1", HYDRA_IFACE="lo",
                PYTHONPATH=os.pathsep.join([str(SRC), str(HERE), os.environ.get("PYTHONPATH", "")]))
-    cmd = [mpiexec, "-n", str(n), sys.executable, str(HERE / "mpi_worker.py"), scenarios, str(out)]
+    program = program or [sys.executable, str(HERE / "mpi_worker.py"), scenarios, str(out)]
+    cmd = [mpiexec, "-n", str(n), *program]
     try:
         return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:
@@ -151,6 +154,24 @@ def test_a_failing_rank_stops_every_rank(tmp_path):
     done = run_mpi("fail", tmp_path, timeout=60)
     assert done.returncode != 0
     assert "rank 1 of 2 failed" in done.stderr and "rank one broke on purpose" in done.stderr
+
+
+def test_neuronet_train_under_mpiexec_trains_the_one_process_model(tmp_path):
+    """``mpiexec -n 2 neuronet train`` (the digits example, 3 epochs): rank 0 alone reports
+    and writes, and the model is the single-process one."""
+    config = HERE.parents[1] / "examples" / "digits_mlp.toml"
+    command = [sys.executable, "-c", "import sys; from neuronet.cli import main; sys.exit(main())"]
+    args = ["train", str(config), "--epochs", "3", "--no-progress", "--out"]
+    done = run_mpi("", tmp_path, program=command + args + [str(tmp_path / "two")], timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.count("test accuracy") == 1  # one report, from rank 0
+    from neuronet.cli import main
+
+    assert main(args + [str(tmp_path / "one")]) == 0
+    two, one = (json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("two", "one"))
+    assert two["epochs"] == one["epochs"] == 3
+    assert two["test_loss"] == pytest.approx(one["test_loss"], rel=1e-5)
+    assert two["test_accuracy"] == pytest.approx(one["test_accuracy"], abs=1 / 450)
 
 
 # ------------------------------------------------------------ one process, no MPI
