@@ -247,7 +247,7 @@ def test_rbm_partial_fit_every_pairing(visible, hidden):
     assert hasattr(rbm, "score_samples") == (visible == "bernoulli")
 
 
-def test_lenet5_classifier_on_digit_images(digits):
+def test_lenet5_classifier_on_digit_images(digits, tmp_path):
     """sklearn's 8×8 digits as images (N, 8, 8), centred in LeNet's 32×32 field."""
     Xtr, Xte, ytr, yte = digits
     clf = LeNet5Classifier(max_iter=4, learning_rate_init=3e-3, random_state=0)
@@ -260,6 +260,12 @@ def test_lenet5_classifier_on_digit_images(digits):
     field = clf._network_input(Xte[:1])
     assert field.shape == (1, 1, 32, 32) and np.array_equal(field[0, 0, 12:20, 12:20], Xte[0].reshape(8, 8))
     assert field.sum() == Xte[0].sum()
+    # loaded read-only (joblib's memory map), its convolutions get fresh work arrays
+    import joblib
+
+    joblib.dump(clf, tmp_path / "lenet.joblib")
+    mapped = joblib.load(tmp_path / "lenet.joblib", mmap_mode="r")
+    np.testing.assert_array_equal(mapped.predict(Xte), clf.predict(Xte))  # the cached shapes
     with pytest.raises(ValueError, match="32×32 field"):
         clf.fit(np.zeros((4, 40, 40)), [0, 1, 0, 1])
 

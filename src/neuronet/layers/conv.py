@@ -178,7 +178,9 @@ class Conv2d(Module):
         (and page-faulted) every batch."""
         bufs = self.__dict__.setdefault("_buffers", {})
         buf = bufs.get(name)
-        if buf is None or buf.shape != shape or buf.dtype != dtype or get_array_module(buf) is not xp:
+        # a model loaded read-only (joblib's memory map of a pickled estimator) has read-only buffers
+        if buf is None or buf.shape != shape or buf.dtype != dtype or get_array_module(buf) is not xp \
+                or not getattr(buf.flags, "writeable", True):
             buf = bufs[name] = xp.empty(shape, dtype=dtype)
         return buf
 

@@ -150,7 +150,8 @@ class _Recurrent(Module):
         page faults worth several ms. Arrays handed to the caller are never buffers."""
         xp = get_array_module(self.Wx.data)
         buf = self._work.get(name)
-        if buf is None or buf.shape != tuple(shape) or buf.dtype != dtype or get_array_module(buf) is not xp:
+        if buf is None or buf.shape != tuple(shape) or buf.dtype != dtype or get_array_module(buf) is not xp \
+                or not getattr(buf.flags, "writeable", True):  # loaded read-only (a memory-mapped pickle)
             buf = xp.empty(shape, dtype=dtype)
             self._work[name] = buf
         return buf
