@@ -68,6 +68,31 @@ def saved_dense(tmp, edit):
     return nt.load(path)
 
 
+def saved_hopfield(tmp, spoil):
+    """Save a Hopfield net to tmp/h.npz, let ``spoil(W)`` change its weights, load it."""
+    net = energy.Hopfield(4)
+    net.store(np.array([[1.0, -1, 1, -1], [1, 1, -1, -1]]))
+    path = tmp / "h.npz"
+    nt.save(path, net)
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files}
+    spoil(arrays["model/W"])
+    np.savez(path, **arrays)
+    return nt.load(path)
+
+
+def graphconv_backward(dy):
+    g = nt.GraphConv(3, 2, seed=0)
+    g(np.zeros((4, 3)), nt.Adjacency(np.array([[0, 1], [1, 0]]), 4))
+    return g.backward(dy)
+
+
+def graphpool_backward(dy):
+    p = nt.GraphPool("max")
+    p(np.zeros((4, 3)), np.zeros(4, dtype=int))
+    return p.backward(dy)
+
+
 def write_and_read_idx(tmp, raw):
     p = tmp / "f.idx"
     p.write_bytes(raw)
@@ -133,6 +158,19 @@ case("layers", "graphconv-in-0", lambda t: nt.GraphConv(0, 2), ValueError, "in_f
 case("layers", "graphpool-mode", lambda t: nt.GraphPool("median"), ValueError, "mode", "median")
 case("layers", "adjacency-out-of-range", lambda t: nt.Adjacency(np.array([[0, 5], [1, 0]]), 3), ValueError,
      "edge_index", "[0, 2]")
+
+case("layers", "graphconv-backward-before-forward", lambda t: nt.GraphConv(3, 2, seed=0).backward(np.zeros((4, 2))),
+     RuntimeError, "GraphConv", "before forward")
+case("layers", "graphconv-curvature-before-forward", lambda t: nt.GraphConv(3, 2, seed=0).backward_curvature(
+    np.zeros((4, 2))), RuntimeError, "GraphConv curvature", "before forward")
+case("layers", "graphconv-grad-shape", lambda t: graphconv_backward(np.zeros((4, 5))), ValueError,
+     "GraphConv gradient", "(4, 2)", "(4, 5)")
+case("layers", "graphconv-grad-rows", lambda t: graphconv_backward(np.zeros((3, 2))), ValueError,
+     "(4, 2)", "(3, 2)")
+case("layers", "graphpool-backward-before-forward", lambda t: nt.GraphPool().backward(np.zeros((1, 3))),
+     RuntimeError, "GraphPool", "before forward")
+case("layers", "graphpool-grad-shape", lambda t: graphpool_backward(np.zeros((2, 3))), ValueError,
+     "GraphPool gradient", "(1, 3)", "(2, 3)")
 
 # ------------------------------------------------------------------ losses
 case("losses", "mse-shape", lambda t: MSE()(np.zeros((4, 2)), np.zeros((3, 2))), ValueError, "(3, 2)", "(4, 2)")
@@ -213,6 +251,8 @@ case("train", "early-mode", lambda t: EarlyStopping(mode="up"), ValueError, "mod
 case("train", "early-min_delta-neg", lambda t: EarlyStopping(min_delta=-1.0), ValueError, "min_delta", "-1")
 case("train", "early-monitor-missing", lambda t: fit(callbacks=[EarlyStopping(monitor="val_nope")]), ValueError,
      "val_nope")
+case("train", "stop-target-nan", lambda t: StopAtTarget("loss", float("nan")), ValueError, "target", "nan")
+case("train", "stop-target-str", lambda t: StopAtTarget("loss", "0.1"), ValueError, "target", "'0.1'")
 case("train", "steplr-step-0", lambda t: StepLR(0), ValueError, "step", "0")
 case("train", "exponentiallr-gamma-0", lambda t: ExponentialLR(0.0), ValueError, "gamma", "0")
 case("train", "checkpoint-every-0", lambda t: ModelCheckpoint(t / "c.npz", every=0), ValueError, "every", "0")
@@ -286,6 +326,16 @@ case("energy", "rbm-fit-lr-neg", lambda t: rbm().fit(np.zeros((10, 4)), lr=-0.1,
 case("energy", "rbm-transform-features", lambda t: rbm().transform(np.zeros((2, 7))), ValueError, "4", "(2, 7)")
 case("energy", "rbm-sample-n-0", lambda t: rbm().sample(0), ValueError, "n", "0")
 case("energy", "rbm-sample-steps-neg", lambda t: rbm().sample(2, steps=-1), ValueError, "steps", "-1")
+case("energy", "rbm-fit-zero-rows", lambda t: rbm().fit(np.zeros((0, 4)), epochs=1, verbose=False), ValueError,
+     "X", "empty", "(0, 4)")
+case("energy", "rbm-fit-momentum-neg", lambda t: rbm().fit(np.zeros((10, 4)), momentum=-0.5, epochs=1,
+                                                           verbose=False), ValueError, "momentum", "-0.5")
+case("energy", "rbm-fit-epochs-0", lambda t: rbm().fit(np.zeros((10, 4)), epochs=0, verbose=False), ValueError,
+     "epochs", "0")
+case("energy", "hopfield-load-asymmetric", lambda t: saved_hopfield(t, lambda W: W.__setitem__((0, 1), 2.0)),
+     nt.CheckpointError, "h.npz", "symmetric")
+case("energy", "hopfield-load-diagonal", lambda t: saved_hopfield(t, lambda W: W.__setitem__((2, 2), 1.0)),
+     nt.CheckpointError, "h.npz", "diagonal")
 case("energy", "bm-n_visible-0", lambda t: energy.BoltzmannMachine(0), ValueError, "n_visible", "0")
 case("energy", "bm-n_hidden-neg", lambda t: energy.BoltzmannMachine(3, -1), ValueError, "n_hidden", "-1")
 case("energy", "bm-fit-method", lambda t: energy.BoltzmannMachine(3, seed=0).fit(np.zeros((4, 3)), method="magic",
@@ -456,6 +506,10 @@ def test_good_input_next_to_the_bad_still_works(tmp_path):
     assert np.isnan(MSE()(np.array([[np.nan]]), np.array([[0.0]])))
     assert parse_idx(idx_bytes(0x08, [2, 3], bytes(range(6)))).tolist() == [[0, 1, 2], [3, 4, 5]]
     assert models.LeNet5(seed=0)(np.zeros((1, 1, 28, 28))).shape == (1, 10)
+    net = energy.Hopfield(4)
+    net.store(np.array([[1.0, -1, 1, -1], [1, 1, -1, -1]]))
+    nt.save(tmp_path / "h.npz", net)
+    assert np.array_equal(nt.load(tmp_path / "h.npz").W.data, net.W.data)
     assert models.MLP([4, 3, 2], seed=0)(np.zeros((2, 4))).shape == (2, 2)
     w, w0, errors = models.perceptron_train(np.array([[0.0, 0], [1, 1]]), [0, 1], epochs=5, seed=0)
     assert errors[-1] == 0

@@ -46,6 +46,24 @@ def check_features(x, n: int, axis: int = -1, name: str = "input", what: str = "
         raise ValueError(f"{name} must have {n} {what} on axis {axis}, got shape {tuple(x.shape)}")
 
 
+def check_nonempty(x, name: str = "X"):
+    """Raise ``ValueError`` unless ``x`` holds at least one object (row)."""
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is empty: no training objects (shape {tuple(x.shape)})")
+    return x
+
+
+def check_upstream(d, cached, shape, name: str):
+    """A backward pass's incoming ``d`` (``∂E/∂y`` or ``∂²E/∂y²``): ``RuntimeError`` when
+    ``cached`` (what the forward pass stored) is ``None``, i.e. backward came before forward;
+    ``ValueError`` unless ``d`` has the forward output's ``shape``."""
+    if cached is None:
+        raise RuntimeError(f"{name}: backward called before forward()")
+    if tuple(d.shape) != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)} (the forward output's), got {tuple(d.shape)}")
+    return d
+
+
 def check_positive(value, name: str, allow_zero: bool = False):
     """Raise unless ``value`` is a real number > 0 (or >= 0 with ``allow_zero``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -104,6 +104,17 @@ class Hopfield(EnergyModel):
         np.fill_diagonal(net.W.data, 0)
         return net
 
+    def check_state(self, source: str = "state") -> None:
+        """Loaded weights obey what :meth:`from_weights` demands: ``w_ij = w_ji``, ``w_ii = 0``
+        (to a tolerance relative to the largest weight: a Hebbian sum is symmetric only to rounding)."""
+        from ..spec import CheckpointError
+        W = self.W.data
+        atol = 1e-6 * max(1.0, float(np.abs(W).max()) if W.size else 0.0)
+        try:
+            as_symmetric_weights(W, W.dtype, atol)
+        except ValueError as e:
+            raise CheckpointError(f"{source}: Hopfield {e}") from None
+
     def _as_states(self, x, binary: bool, name: str):
         """``x`` as ±1 floats, checked: values in {−1, +1} (or {0, 1} with ``binary=True``)."""
         x = as_float_array(x, self.W.data.dtype, name)

@@ -112,7 +112,8 @@ class RBM(EnergyModel):
         """Validate training/evaluation data: shape, finiteness and the unit type's range."""
         X = self._as_input(X, "visible", name)
         V.check_finite(X, name)
-        self.visible.check(X, name)
+        if X.shape[0]:  # zero rows have no range to check; fit refuses them, transform returns (0, m)
+            self.visible.check(X, name)
         return X
 
     # --------------------------------------------------------------- energy

@@ -125,7 +125,7 @@ def fit_rbm(rbm, X, *, epochs=10, batch_size=100, k=1, persistent=False, n_chain
     V.check_int(momentum_switch_epoch, "momentum_switch_epoch", minimum=0)
     sampler = ContrastiveDivergence(k, persistent, n_chains or (batch_size if persistent else None),
                                     sample_visible, sample_hidden_reconstruction)
-    X = rbm._check_data(X, "X")
+    X = V.check_nonempty(rbm._check_data(X, "X"), "X")
     rbm.visible.warn_if_unsuitable(X, "X")
     if validation is not None:
         validation = rbm._check_data(validation, "validation")

@@ -17,7 +17,7 @@ import numpy as np
 from ..backend import get_array_module, get_default_dtype
 from ..module import Module, Parameter
 from ..random import make_rng
-from ..validation import as_float_array, check_features, check_int, check_ndim
+from ..validation import as_float_array, check_features, check_int, check_ndim, check_upstream
 
 __all__ = ["Adjacency", "GraphConv", "GraphPool"]
 
@@ -160,8 +160,13 @@ class GraphConv(Module):
             y += self.b.data
         return y
 
+    def _upstream(self, d, name):
+        d = as_float_array(d, self.W_self.data.dtype, name)
+        x = getattr(self, "_x", None)
+        return check_upstream(d, x, (0, 0) if x is None else (x.shape[0], self.out_features), name)
+
     def backward(self, dy):
-        dy = as_float_array(dy, self.W_self.data.dtype, "GraphConv gradient")
+        dy = self._upstream(dy, "GraphConv gradient")
         self.W_self.grad += self._x.T @ dy
         self.W_neigh.grad += self._ax.T @ dy
         if self.b is not None:
@@ -170,7 +175,7 @@ class GraphConv(Module):
                                                                self.aggregation)
 
     def backward_curvature(self, d2y):
-        d2y = as_float_array(d2y, self.W_self.data.dtype, "GraphConv curvature")
+        d2y = self._upstream(d2y, "GraphConv curvature")
         self.W_self.add_curv((self._x * self._x).T @ d2y)
         self.W_neigh.add_curv((self._ax * self._ax).T @ d2y)
         if self.b is not None:
@@ -237,6 +242,8 @@ class GraphPool(Module):
         return (hit == 1) & (run - before[gi] == 1)
 
     def _spread(self, g, power):
+        count = getattr(self, "_count", None)
+        check_upstream(g, count, (0, 0) if count is None else (len(count), self._shape[1]), "GraphPool gradient")
         if self.mode == "max":
             return self._first * g[self._gi]
         if self.mode == "mean":

@@ -8,6 +8,7 @@ it needs across a resume.  Epochs are numbered from 1.
 """
 from __future__ import annotations
 
+import numbers
 import time
 from pathlib import Path
 
@@ -122,6 +123,8 @@ class StopAtTarget(Callback):
     the lecture's "repeat until Q stabilises" with an explicit goal."""
 
     def __init__(self, monitor: str, target: float, mode: str = "auto"):
+        if isinstance(target, bool) or not isinstance(target, numbers.Real) or not np.isfinite(target):
+            raise ValueError(f"target must be a finite number, got {target!r}")
         self.monitor, self.target = monitor, float(target)
         self.mode = _mode(monitor, mode)
         self.reached_epoch = None

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..backend import asnumpy, get_array_module, get_default_dtype
 from ..module import Module
-from ..validation import as_float_array, check_int, check_probability
+from ..validation import as_float_array, check_int, check_nonempty, check_probability
 from .history import History, TrainingDiverged  # noqa: F401 (re-exported)
 from .loop import Loop, Step
 from .metrics import METRICS, predict_classes
@@ -50,8 +50,7 @@ def _prepare_inputs(X, dtype, xp, name="X"):
     X = as_float_array(X, dtype, name)
     if X.ndim < 2:
         raise ValueError(f"{name} must be an array of objects (N, features...), got shape {X.shape}")
-    if X.shape[0] == 0:
-        raise ValueError(f"{name} is empty: no training objects (shape {X.shape})")
+    check_nonempty(X, name)
     if not bool(get_array_module(X).isfinite(X).all()):
         raise ValueError(f"{name} contains NaN or infinity")
     return xp.ascontiguousarray(xp.asarray(X))
