@@ -252,7 +252,7 @@ case("train", "early-min_delta-neg", lambda t: EarlyStopping(min_delta=-1.0), Va
 case("train", "early-monitor-missing", lambda t: fit(callbacks=[EarlyStopping(monitor="val_nope")]), ValueError,
      "val_nope")
 case("train", "stop-target-nan", lambda t: StopAtTarget("loss", float("nan")), ValueError, "target", "nan")
-case("train", "stop-target-str", lambda t: StopAtTarget("loss", "0.1"), ValueError, "target", "'0.1'")
+case("train", "stop-target-str", lambda t: StopAtTarget("loss", "0.1"), TypeError, "target", "str")
 case("train", "steplr-step-0", lambda t: StepLR(0), ValueError, "step", "0")
 case("train", "exponentiallr-gamma-0", lambda t: ExponentialLR(0.0), ValueError, "gamma", "0")
 case("train", "checkpoint-every-0", lambda t: ModelCheckpoint(t / "c.npz", every=0), ValueError, "every", "0")

@@ -259,8 +259,7 @@ def _fill(model: Module, arrays: dict, path) -> None:
     if bad:  # the dtype policy: an integer "Dense" would truncate its inputs to 0
         raise CheckpointError(f"{path}: parameters must be float32 or float64, the file holds "
                               f"{', '.join(bad)}")
-    nonfinite = [n for n, a in state.items() if ":" not in n and not np.isfinite(a).all()]
-    if nonfinite:  # every output would be NaN; the loop never saves after a divergence
+    if nonfinite := [n for n, a in state.items() if ":" not in n and not np.isfinite(a).all()]:
         raise CheckpointError(f"{path}: parameters {nonfinite} hold NaN or infinity; refused")
     if len(dtypes) == 1 and next(iter(dtypes)) != next(iter(params.values())).data.dtype:
         model.astype(next(iter(dtypes)))  # e.g. a float64 model saved from tests

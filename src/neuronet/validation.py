@@ -74,6 +74,26 @@ def check_positive(value, name: str, allow_zero: bool = False):
     return value
 
 
+def check_real(value, name: str) -> float:
+    """Raise unless ``value`` is a finite real number (not bool); returns it as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    return float(value)
+
+
+def check_template(template: str, name: str, **example):
+    """Raise ``ValueError`` unless ``template.format(**example)`` works: its only fields
+    are those of ``example`` (a file-name template such as ``'ckpt-{epoch:03d}.npz'``)."""
+    try:
+        template.format(**example)
+    except (KeyError, IndexError, ValueError) as e:
+        raise ValueError(f"{name} {template!r} may use only the fields {{{', '.join(example)}}} "
+                         f"(e.g. {{epoch:03d}}); formatting it failed: {e!r}") from None
+    return template
+
+
 def check_int(value, name: str, minimum: int | None = None):
     """Raise unless ``value`` is an int (not bool), at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

@@ -8,14 +8,13 @@ it needs across a resume.  Epochs are numbered from 1.
 """
 from __future__ import annotations
 
-import numbers
 import time
 from pathlib import Path
 
 import numpy as np
 
 from ..registry import REGISTRIES, Registered
-from ..validation import check_int, check_positive
+from ..validation import check_int, check_positive, check_real, check_template
 
 __all__ = ["CALLBACKS", "Callback", "EarlyStopping", "StopAtTarget", "LRSchedule", "StepLR", "ExponentialLR", "InverseTimeLR",
            "ModelCheckpoint", "ProgressBar"]
@@ -123,9 +122,7 @@ class StopAtTarget(Callback):
     the lecture's "repeat until Q stabilises" with an explicit goal."""
 
     def __init__(self, monitor: str, target: float, mode: str = "auto"):
-        if isinstance(target, bool) or not isinstance(target, numbers.Real) or not np.isfinite(target):
-            raise ValueError(f"target must be a finite number, got {target!r}")
-        self.monitor, self.target = monitor, float(target)
+        self.monitor, self.target = monitor, check_real(target, "target")
         self.mode = _mode(monitor, mode)
         self.reached_epoch = None
 
@@ -209,12 +206,7 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, path, every: int = 1, save_best_only: bool = False,
                  monitor: str = "val_loss", mode: str = "auto", extra: dict | None = None):
-        self.path = str(path)
-        try:  # a bad template fails here, not after the first epoch has trained
-            self.path.format(epoch=1)
-        except (KeyError, IndexError, ValueError) as e:
-            raise ValueError(f"path {self.path!r} must be a file name whose only field is {{epoch}} "
-                             f"(e.g. 'ckpt-{{epoch:03d}}.npz'); formatting it failed: {e!r}") from None
+        self.path = check_template(str(path), "path", epoch=1)  # now, not after the first epoch
         self.extra = extra  # stored in every checkpoint (e.g. the training config)
         self.every = check_int(every, "every", minimum=1)
         self.save_best_only = bool(save_best_only)
