@@ -14,7 +14,7 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 import neuronet as nt
-from neuronet import energy, models, optim
+from neuronet import distributed, energy, models, optim, surgery
 from neuronet.data.idx import IDXError, parse_idx, read_idx, write_idx
 from neuronet.losses import MSE, BinaryCrossEntropy, MarginLoss, SoftmaxCrossEntropy
 from neuronet.train import (ArrayBatches, EarlyStopping, ExponentialLR, Loop, ModelCheckpoint,
@@ -411,6 +411,35 @@ case("models", "graphclassifier-readout", lambda t: models.GraphClassifier(3, re
 case("models", "logic-neuron-name", lambda t: models.logic_neuron("nand-ish"), ValueError, "name", "nand-ish")
 case("models", "perceptron-labels", lambda t: models.perceptron_train(np.zeros((3, 2)), np.array([0, 1, 2]),
                                                                       epochs=1), ValueError, "y", "2")
+
+
+# ------------------------------------------------------------------ surgery, distributed
+def mlp3():
+    return nt.Sequential(nt.Dense(3, 4, seed=0), nt.ReLU(), nt.Dense(4, 2, seed=0))
+
+
+case("surgery", "jog-scale-neg", lambda t: surgery.jog(mlp3(), -1.0, np.random.default_rng(0)), ValueError,
+     "scale", "-1")
+case("surgery", "Jog-window-0", lambda t: surgery.Jog(window=0), ValueError, "window", "0")
+case("surgery", "stall-threshold-neg", lambda t: surgery.StallDetector(threshold=-1), ValueError, "threshold", "-1")
+case("surgery", "prune-n-neg", lambda t: (lambda m: surgery.prune(m, -1, surgery.magnitude_saliency(m)))(mlp3()),
+     ValueError, "n", "-1")
+case("surgery", "prune-n-too-many", lambda t: (lambda m: surgery.prune(m, 10**6, surgery.magnitude_saliency(m)))(
+    mlp3()), ValueError, "1000000", "26")
+case("surgery", "obd-method", lambda t: surgery.OBDPruner(method="xyz"), ValueError, "method", "xyz")
+case("surgery", "obd-unit", lambda t: surgery.OBDPruner(unit="xyz"), ValueError, "unit", "xyz")
+case("surgery", "obd-needs-data", lambda t: surgery.OBDPruner(method="obd"), ValueError, "loss, X and y")
+case("surgery", "grow-strategy", lambda t: surgery.Grow(MSE(), X4, np.zeros((4, 2)), index=0, strategy="xyz"),
+     ValueError, "strategy", "xyz")
+case("surgery", "grow-dense-not-dense", lambda t: surgery.grow_dense(nt.ReLU(), dense()), TypeError, "Dense", "ReLU")
+case("surgery", "prune-features-range", lambda t: surgery.prune_features(mlp3(), [7]), ValueError, "features", "7")
+case("distributed", "dataparallel-not-optimizer", lambda t: distributed.DataParallel("sgd"), TypeError,
+     "optimizer", "str")
+case("distributed", "communicator-kind", lambda t: distributed.get_communicator("xyz"), ValueError, "comm", "xyz")
+case("distributed", "split-count-neg", lambda t: distributed.split_count(-1, distributed.SingleProcess()), ValueError,
+     "total", "-1")
+case("distributed", "flat-buffer-extra-neg", lambda t: distributed.flat_buffer([np.zeros(3)], extra=-1), ValueError,
+     "extra", "-1")
 
 # ------------------------------------------------------------------ sklearn estimators
 def skl(name, **kw):

@@ -22,6 +22,7 @@ import time
 import numpy as np
 
 from ..backend import asnumpy, get_array_module
+from ..validation import check_int
 from .comm import Communicator, get_communicator
 
 __all__ = ["DataParallel", "broadcast_parameters", "shard", "flat_buffer"]
@@ -30,7 +31,7 @@ __all__ = ["DataParallel", "broadcast_parameters", "shard", "flat_buffer"]
 def flat_buffer(arrays, extra: int = 0, dtype=None) -> np.ndarray:
     """One contiguous host array long enough for ``arrays`` (and ``extra`` more numbers)."""
     dtype = np.result_type(*[a.dtype for a in arrays]) if dtype is None else dtype
-    return np.empty(sum(int(a.size) for a in arrays) + extra, dtype=dtype)
+    return np.empty(sum(int(a.size) for a in arrays) + check_int(extra, "extra", minimum=0), dtype=dtype)
 
 
 def _pack(arrays, buffer, scale=1.0) -> int:

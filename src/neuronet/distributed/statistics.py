@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import check_int
 from .comm import Communicator, get_communicator
 from .data_parallel import _pack, _unpack, flat_buffer
 
@@ -45,6 +46,7 @@ def allreduce_ridge_statistics(stats, tt: float = 0.0, comm=None):
 
 def split_count(total: int, comm: Communicator) -> int:
     """This rank's share of ``total`` items (shares differ by at most one)."""
+    total = check_int(total, "total", minimum=0)
     return (comm.rank + 1) * total // comm.size - comm.rank * total // comm.size
 
 
