@@ -9,6 +9,7 @@ from .gradcheck import *  # noqa: F401,F403
 from .io import *  # noqa: F401,F403
 from .layers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
+from .input_gradient import input_gradients
 from .module import Module, Parameter
 from .train import *  # noqa: F401,F403
 

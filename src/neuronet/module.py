@@ -20,84 +20,9 @@ from collections import OrderedDict
 import numpy as np
 
 from .backend import asnumpy, get_array_module, to_device
+from .input_gradient import track_pass
+from .parameter import Parameter
 from .registry import REGISTRIES, Registered
-
-
-
-class Parameter:
-    """A trainable array with its gradient, curvature and pruning mask.
-
-    ``grad`` has the shape of ``data`` and accumulates (``+=``) across backward
-    calls until :meth:`zero_grad`. ``curv`` holds the diagonal ``∂²E/∂w²``,
-    created on first use. ``mask`` is ``None`` or a boolean array: weights where
-    it is ``False`` are pruned and kept exactly zero by every optimiser.
-    ``decay=False`` exempts the parameter from the optimiser's weight cost
-    (``weight_decay``, ``l1``): an energy model's biases carry none.
-    """
-
-    __slots__ = ("data", "grad", "curv", "mask", "name", "decay")
-
-    def __init__(self, data, mask=None, name: str = "", decay: bool = True):
-        xp = get_array_module(data)
-        self.data = data
-        self.grad = xp.zeros_like(data)
-        self.curv = None
-        self.name = name
-        self.decay = bool(decay)
-        self.mask = None
-        if mask is not None:
-            self.set_mask(mask)
-
-    @property
-    def shape(self):
-        return self.data.shape
-
-    @property
-    def size(self):
-        return self.data.size
-
-    def set_mask(self, mask) -> None:
-        """Prune where ``mask`` is False: the data there becomes zero and stays so."""
-        xp = get_array_module(self.data)
-        if mask is None:
-            self.mask = None
-            return
-        mask = xp.asarray(mask, dtype=bool)
-        if mask.shape != self.data.shape:
-            raise ValueError(f"mask of parameter {self.name or '?'} must have shape "
-                             f"{tuple(self.data.shape)}, got {tuple(mask.shape)}")
-        self.mask = mask
-        self.data *= mask
-
-    def apply_mask(self) -> None:
-        """Zero the pruned entries of ``data`` and ``grad`` (no-op without a mask)."""
-        if self.mask is not None:
-            self.data *= self.mask
-            self.grad *= self.mask
-
-    def zero_grad(self) -> None:
-        self.grad[...] = 0
-
-    def zero_curv(self) -> None:
-        xp = get_array_module(self.data)
-        if self.curv is None:
-            self.curv = xp.zeros_like(self.data)
-        else:
-            self.curv[...] = 0
-
-    def add_curv(self, c) -> None:
-        """``curv += c``, creating ``curv`` on first use."""
-        if self.curv is None:
-            self.curv = c.astype(self.data.dtype, copy=True)
-        else:
-            self.curv += c
-
-    def num_active(self) -> int:
-        """Number of weights that are not pruned."""
-        return int(self.size if self.mask is None else int(self.mask.sum()))
-
-    def __repr__(self):
-        return f"Parameter(name={self.name!r}, shape={tuple(self.shape)}, dtype={self.data.dtype})"
 
 
 class Module(Registered, kind="module"):
@@ -110,6 +35,13 @@ class Module(Registered, kind="module"):
     """
 
     training: bool = True
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for kind in ("forward", "backward"):  # keep the pass depth (neuronet.input_gradient)
+            fn = cls.__dict__.get(kind)
+            if fn is not None and not getattr(fn, "_neuronet_tracks", False):
+                setattr(cls, kind, track_pass(fn, kind))
 
     # ----------------------------------------------------------------- passes
     def forward(self, x):

@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 from ..backend import get_array_module
+from ..input_gradient import input_is_data
 from ..module import Module
 
 
 class Sequential(Module):
     """A chain ``y = f_L(...f_2(f_1(x)))``; backward runs the children in reverse.
 
-    BackProp through a chain: ``∂E/∂x_{l-1} = backward_l(∂E/∂x_l)``.
+    BackProp through a chain: ``∂E/∂x_{l-1} = backward_l(∂E/∂x_l)``. When this
+    chain is the network the user called and its input is data, the first layer
+    skips ``∂E/∂x`` and ``backward`` returns ``None`` (PyTorch's rule for inputs
+    that do not require a gradient; see :mod:`neuronet.input_gradient`).
     """
 
     def __init__(self, *layers: Module):
@@ -26,11 +30,16 @@ class Sequential(Module):
         return x
 
     def backward(self, dy):
-        for layer in reversed(self.layers):
+        for layer in self.layers[:0:-1]:
             dy = layer.backward(dy)
             if dy is None:  # a layer with input_grad=False: nothing below needs a gradient
-                break
-        return dy
+                return None
+        if not self.layers:
+            return dy
+        first = self.layers[0]
+        if getattr(first, "input_grad", False) is None and input_is_data(self):
+            return first.backward(dy, input_grad=False)
+        return first.backward(dy)
 
     def backward_curvature(self, d2y):
         for layer in reversed(self.layers):

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..backend import get_array_module, get_default_dtype
+from ..input_gradient import wants_input_grad
 from ..module import Module, Parameter
 from ..random import make_rng
 from ..validation import as_float_array, check_features, check_int, check_ndim
@@ -128,13 +130,14 @@ class Conv2d(Module):
     rule of LeCun's *Efficient BackProp*), ``'glorot'`` or ``'he'``, where the
     fan-in ``F_in`` of an output map counts only its connected inputs.
     Biases start at zero. ``input_grad=False`` skips ``∂E/∂x`` (``backward``
-    returns ``None``): a first layer's input needs no gradient, which saves the
-    col2im pass.
+    returns ``None``), which saves the col2im pass; ``True`` always computes it;
+    ``None`` (default) skips it only in the first layer of the network the user
+    called, whose input is data (:mod:`neuronet.input_gradient`).
     """
 
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True,
                  connections=None, init="lecun", rng=None, seed=None, dtype=None,
-                 input_grad=True):
+                 input_grad=None):
         self.in_channels = check_int(in_channels, "in_channels", 1)
         self.out_channels = check_int(out_channels, "out_channels", 1)
         self.kernel_size = _pair(kernel_size, "kernel_size")
@@ -152,7 +155,7 @@ class Conv2d(Module):
         mask = None if table is None else np.broadcast_to(table[:, :, None, None], shape).copy()
         self.W = Parameter(W, mask=mask, name="W")
         self.b = Parameter(np.zeros(self.out_channels, dtype=dtype), name="b") if bias else None
-        self.input_grad = bool(input_grad)
+        self.input_grad = None if input_grad is None else bool(input_grad)
 
     # -------------------------------------------------------------- passes
     def forward(self, x):
@@ -204,17 +207,16 @@ class Conv2d(Module):
         dx = col2im(dcols, (c, n, hp, wp), self.stride).transpose(1, 0, 2, 3)
         return _unpad(dx, self.padding)
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=None):
         """``∂E/∂W = Σ_pixels ∂E/∂y · x_window``, ``∂E/∂b = Σ ∂E/∂y``, ``∂E/∂x = col2im(Wᵀ ∂E/∂y)``."""
         dy = as_float_array(dy, self.W.data.dtype, "Conv2d gradient")
         rows = self._rows(dy)
-        gW = (rows @ self._cols.T).reshape(self.W.data.shape)
+        self.W.accumulate_grad_matmul(rows, self._cols.T)
         if self.W.mask is not None:
-            gW *= self.W.mask
-        self.W.grad += gW
+            self.W.grad *= self.W.mask
         if self.b is not None:
-            self.b.grad += rows.sum(axis=1)
-        if not self.input_grad:
+            self.b.accumulate_grad_sum(rows, 1)
+        if not wants_input_grad(self.input_grad, input_grad):
             return None
         return self._grad_to_image(rows, self.W.data.reshape(self.out_channels, -1))
 
@@ -228,7 +230,7 @@ class Conv2d(Module):
         self.W.add_curv(cW)
         if self.b is not None:
             self.b.add_curv(rows.sum(axis=1))
-        if not self.input_grad:
+        if self.input_grad is False:
             return None
         W2 = self.W.data.reshape(self.out_channels, -1)
         return self._grad_to_image(rows, W2 * W2)
@@ -293,7 +295,8 @@ class ScaledTanh(Module):
         return (self.A * self.S) * (1.0 - self._t * self._t)
 
     def backward(self, dy):
-        return dy * self._slope()
+        dy = get_array_module(dy).asarray(dy)
+        return kernels.tanh_backward(dy, self._t, self.A * self.S, get_array_module(dy).empty_like(dy))
 
     def backward_curvature(self, d2y):
         g = self._slope()

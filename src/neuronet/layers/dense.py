@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from ..backend import get_array_module, get_default_dtype
 from ..init import initialize
+from ..input_gradient import wants_input_grad
 from ..module import Module, Parameter
 from ..random import make_rng
 from ..validation import as_float_array, check_features, check_int, check_ndim
 
 __all__ = ["Dense"]
-
-
-def add_xt_dy(grad, x, dy) -> None:
-    """``grad += xᵀ · dy`` in place (the weight gradient of a dense map)."""
-    grad += x.T @ dy
-
-
-def dy_wt(dy, W):
-    """``dy · Wᵀ``: the error passed down to the layer below."""
-    return dy @ W.T
 
 
 class Dense(Module):
@@ -36,12 +27,14 @@ class Dense(Module):
 
     ``init``: ``'glorot'`` (default), ``'he'``, ``'normal'`` (σ = ``std``, default
     0.01), ``'zeros'``, or a float σ. Biases start at zero. ``input_grad=False``
-    skips computing ``∂E/∂x`` (``backward`` then returns ``None``): for a first
-    layer, whose input needs no gradient, it saves one GEMM, as PyTorch does.
+    skips computing ``∂E/∂x`` (``backward`` then returns ``None``), saving one GEMM;
+    ``True`` always computes it; ``None`` (default) computes it unless the layer is
+    the first of the network the user called, whose input is data
+    (:mod:`neuronet.input_gradient`), as PyTorch does.
     """
 
     def __init__(self, n_in: int, n_out: int, bias: bool = True, init="glorot", rng=None,
-                 seed=None, dtype=None, std: float | None = None, input_grad: bool = True):
+                 seed=None, dtype=None, std: float | None = None, input_grad: bool | None = None):
         self.n_in = check_int(n_in, "n_in", minimum=1)
         self.n_out = check_int(n_out, "n_out", minimum=1)
         dtype = get_default_dtype() if dtype is None else dtype
@@ -49,7 +42,7 @@ class Dense(Module):
         self.W = Parameter(initialize(init, (self.n_in, self.n_out), rng=gen, dtype=dtype, std=std),
                            name="W")
         self.b = Parameter(initialize("zeros", (self.n_out,), dtype=dtype), name="b") if bias else None
-        self.input_grad = bool(input_grad)
+        self.input_grad = None if input_grad is None else bool(input_grad)
         self._x = None
 
     def forward(self, x):
@@ -71,14 +64,15 @@ class Dense(Module):
                              f"got {tuple(dy.shape)}")
         return dy
 
-    def backward(self, dy):
+    def backward(self, dy, input_grad=None):
+        """``W.grad += xᵀε``, ``b.grad += Σ_n ε_n``; returns ``εWᵀ`` (or ``None``, see ``input_grad``)."""
         dy = self._check_upstream(dy, "backward")
-        add_xt_dy(self.W.grad, self._x, dy)
+        self.W.accumulate_grad_matmul(self._x.T, dy)
         if self.b is not None:
-            self.b.grad += dy.sum(axis=0)
-        if not self.input_grad:
+            self.b.accumulate_grad_sum(dy, 0)
+        if not wants_input_grad(self.input_grad, input_grad):
             return None
-        return dy_wt(dy, self.W.data)
+        return dy @ self.W.data.T
 
     def backward_curvature(self, d2y):
         d2y = self._check_upstream(d2y, "backward_curvature")
