@@ -13,6 +13,9 @@ median of its timed steps (after warm-up). Round ``r`` gives the pair ratio
 ratios with their min–max**, the machine, the BLAS and its threads, and each
 process's peak memory growth beside the size of the arrays the step needs.
 
+``--baseline OTHER/src`` compares neuronet with neuronet from another source tree
+(peer ``neuronet-base``, same method): how each change was measured.
+
 ``floor`` rows time the same step's matrix products alone (NumPy, preallocated
 outputs): where a target is missed, the floor says how much is element-wise work.
 The markdown lands between ``<!-- bench:BLOCK:begin -->`` and
@@ -45,10 +48,15 @@ CASES = {
 }
 
 
+#: ``--baseline SRC``: the peer "neuronet-base" is neuronet run from another source tree (a change's A/B)
+BASELINE = {"src": None}
+
+
 def run_worker(case, lib, threads, steps, rows):
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE.parent / "src"), str(HERE), env.get("PYTHONPATH", "")])
-    cmd = [sys.executable, str(HERE / "_worker.py"), case, lib, "--threads", str(threads), "--steps", str(steps),
+    src = BASELINE["src"] if lib == "neuronet-base" else str(HERE.parent / "src")
+    env["PYTHONPATH"] = os.pathsep.join([src, str(HERE), env.get("PYTHONPATH", "")])
+    cmd = [sys.executable, str(HERE / "_worker.py"), case, "neuronet" if lib == "neuronet-base" else lib, "--threads", str(threads), "--steps", str(steps),
            "--rows", str(rows), "--warmup", "1" if case.startswith("rbm") else "3"]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if out.returncode:
@@ -58,7 +66,7 @@ def run_worker(case, lib, threads, steps, rows):
 
 def measure(case, threads, rounds, rows):
     """``rounds`` alternating rounds of neuronet and every peer, each in a fresh process."""
-    libs = ["neuronet"] + CASES[case][1]
+    libs = ["neuronet"] + (["neuronet-base"] if BASELINE["src"] else CASES[case][1])
     steps = CASES[case][2]
     res = {lib: [] for lib in libs}
     for r in range(rounds):
@@ -112,10 +120,11 @@ def markdown(results, rounds, rows):
     ]
     for (case, threads), summ in results.items():
         title, peers, _, target = CASES[case]
+        peers = [p for p in summ if p != "neuronet"]
         ours = summ["neuronet"]
         for peer in peers:
             p = summ[peer]
-            tgt = "—" if peer == "floor" else (target.split(",")[0 if peer != "sklearn-f32" else -1].strip()
+            tgt = "—" if peer in ("floor", "neuronet-base") else (target.split(",")[0 if peer != "sklearn-f32" else -1].strip()
                                                  if case.startswith("rbm") else target)
             lines.append(
                 f"| {title} | {threads} | {peer} | {_fmt(ours['median_s'])} | {_fmt(p['median_s'])} | "
@@ -148,7 +157,10 @@ def main(argv=None) -> int:
     ap.add_argument("--json", default=None)
     ap.add_argument("--block", default="current", help="which marked block of docs/benchmarks.md to rewrite")
     ap.add_argument("--no-write", action="store_true", help="print the table, leave the docs alone")
+    ap.add_argument("--baseline", default=None, metavar="SRC",
+                    help="instead of the peers, compare with neuronet from this source folder (A/B of a change)")
     args = ap.parse_args(argv)
+    BASELINE["src"] = args.baseline
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = [c for c in cases if c not in CASES]
     if unknown:

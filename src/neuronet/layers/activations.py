@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import kernels
 from ..backend import get_array_module, get_default_dtype
 from ..module import Module, Parameter
 from ..validation import as_float_array, check_int, check_ndim
@@ -30,15 +31,9 @@ def sigmoid(x, out=None):
     correctly rounded value; the overflow warning is silenced on purpose. The one
     sigmoid of the library: layers, losses and the energy models all call it.
     """
-    xp = get_array_module(x)
     if out is None:
-        out = xp.empty_like(x)
-    with np.errstate(over="ignore"):
-        xp.negative(x, out=out)
-        xp.exp(out, out=out)
-    out += 1
-    xp.reciprocal(out, out=out)
-    return out
+        out = get_array_module(x).empty_like(x)
+    return kernels.sigmoid(x, out)
 
 
 class Activation(Module):
@@ -116,6 +111,11 @@ class Sigmoid(Activation):
     def _df(self):
         return self._y * (1 - self._y)
 
+    def backward(self, dy):
+        self._cached("backward")
+        self._check_shape(dy, "backward")
+        return kernels.sigmoid_backward(dy, self._y, get_array_module(dy).empty_like(dy))
+
 
 class Tanh(Activation):
     """``th(a) = (e^a − e^{−a})/(e^a + e^{−a})``; ``th'(a) = 1 − th(a)²``."""
@@ -125,6 +125,11 @@ class Tanh(Activation):
 
     def _df(self):
         return 1 - self._y * self._y
+
+    def backward(self, dy):
+        self._cached("backward")
+        self._check_shape(dy, "backward")
+        return kernels.tanh_backward(dy, self._y, 1.0, get_array_module(dy).empty_like(dy))
 
 
 class ReLU(Activation):
@@ -139,8 +144,7 @@ class ReLU(Activation):
     def backward(self, dy):
         self._cached("backward")
         self._check_shape(dy, "backward")
-        # dy ⊙ [y > 0] with a bool mask: ~10× faster than np.where here.
-        return dy * (self._y > 0)
+        return kernels.relu_backward(dy, self._y, get_array_module(dy).empty_like(dy))
 
 
 class LeakyReLU(Activation):

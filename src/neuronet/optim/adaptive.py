@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 
+from .. import kernels
 from ..backend import get_array_module
 from ..validation import check_positive, check_probability
-from .optimizer import Optimizer, axpy
+from .optimizer import Optimizer
 
 __all__ = ["RMSProp", "AdaDelta", "Adam", "Nadam"]
 
@@ -50,23 +51,8 @@ class RMSProp(Optimizer):
                 state["grad_avg"] = xp.zeros_like(p.data)
             if self.momentum > 0:
                 state["momentum_buffer"] = xp.zeros_like(p.data)
-        sq = state["square_avg"]
-        sq *= self.alpha
-        sq += (1 - self.alpha) * g * g
-        if self.centered:
-            ga = state["grad_avg"]
-            ga *= self.alpha
-            ga += (1 - self.alpha) * g
-            denom = xp.sqrt(sq - ga * ga) + self.eps
-        else:
-            denom = xp.sqrt(sq) + self.eps
-        if self.momentum > 0:
-            buf = state["momentum_buffer"]
-            buf *= self.momentum
-            buf += g / denom
-            p.data -= self.lr * buf
-        else:
-            p.data -= self.lr * g / denom
+        kernels.rmsprop_step(p.data, state["square_avg"], g, self.lr, self.alpha, self.eps,
+                             state.get("grad_avg"), state.get("momentum_buffer"), self.momentum)
 
 
 class AdaDelta(Optimizer):
@@ -93,13 +79,7 @@ class AdaDelta(Optimizer):
         if "square_avg" not in state:
             state["square_avg"] = xp.zeros_like(p.data)
             state["acc_delta"] = xp.zeros_like(p.data)
-        sq, acc = state["square_avg"], state["acc_delta"]
-        sq *= self.rho
-        sq += (1 - self.rho) * g * g
-        delta = xp.sqrt(acc + self.eps) / xp.sqrt(sq + self.eps) * g
-        acc *= self.rho
-        acc += (1 - self.rho) * delta * delta
-        p.data -= self.lr * delta
+        kernels.adadelta_step(p.data, state["square_avg"], state["acc_delta"], g, self.lr, self.rho, self.eps)
 
 
 class Adam(Optimizer):
@@ -118,30 +98,18 @@ class Adam(Optimizer):
         self.betas = _betas(betas)
         self.eps = float(check_positive(eps, "eps", allow_zero=True))
 
-    def _moments(self, p, g, state):
-        """Update ``v`` and ``G`` in the state; return the bias-corrected ``√Ĝ + ε``
-        (a new array the caller may overwrite)."""
+    def _step(self, p, g, state, lr_m, lr_g=0.0):
+        """``v``, ``G`` updated and ``w −= (lr_m·v + lr_g·g) ⊘ (√Ĝ + ε)`` in one fused kernel."""
         xp = get_array_module(g)
-        b1, b2 = self.betas
         if "exp_avg" not in state:
             state["exp_avg"] = xp.zeros_like(p.data)
             state["exp_avg_sq"] = xp.zeros_like(p.data)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        m *= b1
-        axpy(1 - b1, g, m)
-        v *= b2
-        denom = g * g  # scratch, reused for the denominator below
-        axpy(1 - b2, denom, v)
-        xp.sqrt(v, out=denom)
-        denom *= 1.0 / math.sqrt(1 - b2 ** self.t)
-        denom += self.eps
-        return denom
+        b1, b2 = self.betas
+        kernels.adam_step(p.data, state["exp_avg"], state["exp_avg_sq"], g, lr_m, b1, b2, self.eps,
+                          1.0 / math.sqrt(1 - b2 ** self.t), lr_g)
 
     def _update(self, p, g, state):
-        step = self._moments(p, g, state)
-        xp = get_array_module(step)
-        xp.divide(state["exp_avg"], step, out=step)
-        axpy(-self.lr / (1 - self.betas[0] ** self.t), step, p.data)
+        self._step(p, g, state, self.lr / (1 - self.betas[0] ** self.t))
 
 
 class Nadam(Adam):
@@ -168,21 +136,14 @@ class Nadam(Adam):
         self.momentum_decay = momentum_decay
 
     def _update(self, p, g, state):
-        denom = self._moments(p, g, state)
         b1, k = self.betas[0], self.t
-        m = state["exp_avg"]
-        xp = get_array_module(denom)
         if self.momentum_decay is None:
             bc1 = 1 - b1 ** k
-            xp.divide(1.0, denom, out=denom)
-            axpy(-self.lr * b1 / bc1, m * denom, p.data)
-            axpy(-self.lr * (1 - b1) / bc1, g * denom, p.data)
+            self._step(p, g, state, self.lr * b1 / bc1, self.lr * (1 - b1) / bc1)
             return
         psi = self.momentum_decay
         mu = b1 * (1 - 0.5 * 0.96 ** (k * psi))
         mu_next = b1 * (1 - 0.5 * 0.96 ** ((k + 1) * psi))
         prod = state.get("mu_product", 1.0) * mu
         state["mu_product"] = prod
-        xp.divide(1.0, denom, out=denom)
-        axpy(-self.lr * (1 - mu) / (1 - prod), g * denom, p.data)
-        axpy(-self.lr * mu_next / (1 - prod * mu_next), m * denom, p.data)
+        self._step(p, g, state, self.lr * mu_next / (1 - prod * mu_next), self.lr * (1 - mu) / (1 - prod))

@@ -1,8 +1,10 @@
 """SGD, Momentum, Nesterov (MISSION B1)."""
 from __future__ import annotations
 
+from .. import kernels
+from ..backend import get_array_module
 from ..validation import check_positive
-from .optimizer import Optimizer, axpy
+from .optimizer import Optimizer
 
 __all__ = ["SGD", "Momentum", "Nesterov"]
 
@@ -30,19 +32,16 @@ class SGD(Optimizer):
 
     def _update(self, p, g, state):
         if self.momentum == 0:
-            axpy(-self.lr, g, p.data)
+            kernels.sgd_step(p.data, g, self.lr)
             return
         buf = state.get("momentum_buffer")
-        if buf is None:
-            buf = state["momentum_buffer"] = g.copy()
-        else:
-            buf *= self.momentum
-            buf += g
-        if self.nesterov:
-            axpy(-self.lr, g, p.data)
-            axpy(-self.lr * self.momentum, buf, p.data)
-        else:
-            axpy(-self.lr, buf, p.data)
+        if buf is None:  # PyTorch's first step sets b = g: b := 0·b + g, then Nesterov's extra ηγb
+            buf = state["momentum_buffer"] = get_array_module(g).zeros_like(p.data)
+            kernels.momentum_step(p.data, buf, g, self.lr, 0.0)
+            if self.nesterov:
+                kernels.sgd_step(p.data, g, self.lr * self.momentum)
+            return
+        kernels.momentum_step(p.data, buf, g, self.lr, self.momentum, self.nesterov)
 
 
 class Momentum(SGD):
