@@ -8,7 +8,8 @@ optional extra ``pip install neuronet[fast]``). Which one runs:
 * ``NEURONET_KERNELS=numpy`` or ``=numba`` in the environment, or :func:`use` at run
   time (the tests run the key cases both ways);
 * by default Numba when it imports, NumPy otherwise (the choice and its numbers are
-  in ``docs/architecture.md``).
+  in ``docs/architecture.md``); Numba uses as many threads as ``OMP_NUM_THREADS``
+  (all cores when unset).
 
 Formulas (``⊙`` element-wise; the optimiser rules are those of :mod:`neuronet.optim`):
 
@@ -40,9 +41,16 @@ _STATE = {"name": "numpy", "mod": None}
 
 def _load_numba():
     try:
+        import numba
+
         from . import numba_kernels
     except ImportError:  # the optional extra is not installed
         return None
+    # as many threads as the BLAS gets: a parallel kernel waits for its slowest thread, and
+    # on a busy machine a thread more than the cores the job may use costs more than it gives
+    wanted = os.environ.get("OMP_NUM_THREADS") or os.environ.get("OPENBLAS_NUM_THREADS")
+    if wanted and wanted.isdigit() and int(wanted) > 0:
+        numba.set_num_threads(min(int(wanted), numba.config.NUMBA_NUM_THREADS))
     return numba_kernels
 
 
@@ -93,11 +101,9 @@ def _flat(*arrays):
 
 
 def sigmoid(x, out):
-    mod = _fast(x, out)
-    if mod is None:
-        return numpy_kernels.sigmoid(x, out)
-    mod.sigmoid(*_flat(x, out))
-    return out
+    # NumPy's float32 exp is vectorised; Numba's calls libm per element and measured
+    # 2× slower on one thread (docs/architecture.md), so the sigmoid stays on NumPy.
+    return numpy_kernels.sigmoid(x, out)
 
 
 def relu_backward(dy, y, out):

@@ -16,12 +16,6 @@ jit = numba.njit(parallel=True, cache=True, fastmath=False, nogil=True)
 
 
 @jit
-def sigmoid(x, out):
-    for i in prange(x.size):
-        out[i] = 1.0 / (1.0 + math.exp(-x[i]))
-
-
-@jit
 def relu_backward(dy, y, out):
     for i in prange(dy.size):
         out[i] = dy[i] if y[i] > 0 else 0.0
