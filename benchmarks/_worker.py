@@ -74,8 +74,10 @@ def mlp_neuronet(threads):
 
     x, y = _mlp_data(np)
     s = MLP_SIZES
-    # as a user writes it: no input_grad=False on the first layer
-    net = nt.Sequential(nt.Dense(s[0], s[1], init="he", seed=0), nt.ReLU(),
+    # as a user writes it: no input_grad=False on the first layer (BENCH_FIRST_LAYER_DX=1: the first
+    # layer computes ∂E/∂x, as every neuronet layer did before the automatic skip)
+    first = {"input_grad": True} if os.environ.get("BENCH_FIRST_LAYER_DX") else {}
+    net = nt.Sequential(nt.Dense(s[0], s[1], init="he", seed=0, **first), nt.ReLU(),
                         nt.Dense(s[1], s[2], init="he", seed=1), nt.ReLU(), nt.Dense(s[2], s[3], seed=2))
     loss = nt.SoftmaxCrossEntropy()
     opt = nt.optim.Momentum(net.parameters(), lr=0.01, momentum=0.9)

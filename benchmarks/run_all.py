@@ -49,14 +49,16 @@ CASES = {
 
 
 #: ``--baseline SRC``: the peer "neuronet-base" is neuronet run from another source tree (a change's A/B)
-BASELINE = {"src": None}
+BASELINE = {"src": None, "env": {}, "base_env": {}}
 
 
 def run_worker(case, lib, threads, steps, rows):
     env = dict(os.environ)
+    env.update(BASELINE["base_env"] if lib == "neuronet-base" else BASELINE["env"] if lib == "neuronet" else {})
     src = BASELINE["src"] if lib == "neuronet-base" else str(HERE.parent / "src")
     env["PYTHONPATH"] = os.pathsep.join([src, str(HERE), env.get("PYTHONPATH", "")])
-    cmd = [sys.executable, str(HERE / "_worker.py"), case, "neuronet" if lib == "neuronet-base" else lib, "--threads", str(threads), "--steps", str(steps),
+    cmd = [sys.executable, str(HERE / "_worker.py"), case, "neuronet" if lib == "neuronet-base" else lib,
+           "--threads", str(threads), "--steps", str(steps),
            "--rows", str(rows), "--warmup", "1" if case.startswith("rbm") else "3"]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if out.returncode:
@@ -115,7 +117,8 @@ def markdown(results, rounds, rows):
         "Memory: peak RSS growth of the process while building and running the step / the arrays the step "
         "needs.",
         "",
-        "| case | threads | peer | neuronet | peer time | **ratio** [min–max] | target | memory neuronet / peer / needed (MB) |",
+        "| case | threads | peer | neuronet | peer time | **ratio** [min–max] | target "
+        "| memory neuronet / peer / needed (MB) |",
         "|---|---|---|---:|---:|---|---|---|",
     ]
     for (case, threads), summ in results.items():
@@ -124,13 +127,21 @@ def markdown(results, rounds, rows):
         ours = summ["neuronet"]
         for peer in peers:
             p = summ[peer]
-            tgt = "—" if peer in ("floor", "neuronet-base") else (target.split(",")[0 if peer != "sklearn-f32" else -1].strip()
-                                                 if case.startswith("rbm") else target)
+            tgt = _target(case, peer, target)
             lines.append(
                 f"| {title} | {threads} | {peer} | {_fmt(ours['median_s'])} | {_fmt(p['median_s'])} | "
                 f"**{p['ratio']:.2f}** [{p['ratio_min']:.2f}–{p['ratio_max']:.2f}] | {tgt} | "
                 f"{ours['rss_growth_mb']:.0f} / {p['rss_growth_mb']:.0f} / {ours['needed_mb']:.0f} |")
     return "\n".join(lines)
+
+
+def _target(case, peer, target) -> str:
+    """The target of one row: none for a floor or an A/B; the RBM's differ by the peer's dtype."""
+    if peer in ("floor", "neuronet-base"):
+        return "—"
+    if case.startswith("rbm"):
+        return target.split(",")[-1 if peer == "sklearn-f32" else 0].strip()
+    return target
 
 
 def _fmt(seconds) -> str:
@@ -159,8 +170,16 @@ def main(argv=None) -> int:
     ap.add_argument("--no-write", action="store_true", help="print the table, leave the docs alone")
     ap.add_argument("--baseline", default=None, metavar="SRC",
                     help="instead of the peers, compare with neuronet from this source folder (A/B of a change)")
+    ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
+                    help="environment of the neuronet processes (e.g. NEURONET_KERNELS=numpy)")
+    ap.add_argument("--base-env", action="append", default=[], metavar="KEY=VALUE",
+                    help="environment of the neuronet-base processes")
     args = ap.parse_args(argv)
     BASELINE["src"] = args.baseline
+    BASELINE["env"] = dict(kv.split("=", 1) for kv in args.env)
+    BASELINE["base_env"] = dict(kv.split("=", 1) for kv in args.base_env)
+    if BASELINE["base_env"] and not BASELINE["src"]:
+        BASELINE["src"] = str(HERE.parent / "src")
     cases = [c.strip() for c in args.cases.split(",") if c.strip()]
     unknown = [c for c in cases if c not in CASES]
     if unknown:

@@ -110,3 +110,21 @@ def test_the_environment_selects_the_path():
     assert out.stdout.strip() == "numpy"
     with pytest.raises(ValueError, match="kernels must be"):
         kernels.use("fortran")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not nt.backend.cupy_available(), reason="needs CuPy and a CUDA device")
+@pytest.mark.parametrize("name", list(RULES))
+def test_every_optimiser_on_gpu_equals_cpu(name):  # pragma: no cover - runs only with a GPU
+    from test_engine_optim import _grads, _run_ours, _start
+
+    import cupy
+
+    ours, _ = RULES[name]
+    grads, start = _grads(), _start()
+    want, _, _ = _run_ours(ours, grads, start, weight_decay=0.1)
+    got, _, params = _run_ours(ours, [[cupy.asarray(g) for g in gs] for gs in grads],
+                               [cupy.asarray(w) for w in start], weight_decay=0.1)
+    assert all(isinstance(p.data, cupy.ndarray) for p in params)
+    for a, b in zip(want[-1], got[-1]):
+        np.testing.assert_allclose(cupy.asnumpy(b), a, rtol=1e-6, atol=1e-9)
