@@ -59,6 +59,22 @@ LSTM_SHAPE = dict(T=50, N=64, D=128, H=256)
 MB = 2 ** 20
 
 
+def momentum_step_fn(net, x, y):
+    """One training step as a user writes it: zero, forward, softmax cross-entropy, backward,
+    momentum SGD (lr 0.01, γ 0.9)."""
+    import neuronet as nt
+
+    loss = nt.SoftmaxCrossEntropy()
+    opt = nt.optim.Momentum(net.parameters(), lr=0.01, momentum=0.9)
+
+    def step():
+        opt.zero_grad()
+        loss(net.forward(x), y)
+        net.backward(loss.backward())
+        opt.step()
+    return step
+
+
 # ------------------------------------------------------------------ MLP
 def mlp_needed_mb() -> float:
     """W and b with grad and momentum (3 copies), the batch and each layer's output and its error."""
@@ -79,15 +95,7 @@ def mlp_neuronet(threads):
     first = {"input_grad": True} if os.environ.get("BENCH_FIRST_LAYER_DX") else {}
     net = nt.Sequential(nt.Dense(s[0], s[1], init="he", seed=0, **first), nt.ReLU(),
                         nt.Dense(s[1], s[2], init="he", seed=1), nt.ReLU(), nt.Dense(s[2], s[3], seed=2))
-    loss = nt.SoftmaxCrossEntropy()
-    opt = nt.optim.Momentum(net.parameters(), lr=0.01, momentum=0.9)
-
-    def step():
-        opt.zero_grad()
-        loss(net.forward(x), y)
-        net.backward(loss.backward())
-        opt.step()
-    return step, mlp_needed_mb()
+    return momentum_step_fn(net, x, y), mlp_needed_mb()
 
 
 def mlp_torch(threads):
@@ -148,16 +156,7 @@ def lenet_neuronet(threads):
     import neuronet as nt
 
     x, y = _lenet_data(np)
-    net = nt.models.LeNet5(seed=0)
-    loss = nt.SoftmaxCrossEntropy()
-    opt = nt.optim.Momentum(net.parameters(), lr=0.01, momentum=0.9)
-
-    def step():
-        opt.zero_grad()
-        loss(net.forward(x), y)
-        net.backward(loss.backward())
-        opt.step()
-    return step, lenet_needed_mb()
+    return momentum_step_fn(nt.models.LeNet5(seed=0), x, y), lenet_needed_mb()
 
 
 def lenet_needed_mb() -> float:

@@ -21,6 +21,7 @@ import statistics
 import sys
 
 from _report import interleaved_times, load_average, machine, pin_threads, write_report
+from _worker import momentum_step_fn
 
 
 def _pin_threads(argv) -> int:
@@ -82,15 +83,7 @@ def lenet_pair(batch=64):
     rng = np.random.default_rng(0)
     x = rng.random((batch, 1, 32, 32), dtype=np.float32)
     y = rng.integers(0, 10, batch)
-    net = nt.models.LeNet5(seed=0)
-    loss = nt.SoftmaxCrossEntropy()
-    opt = nt.optim.Momentum(net.parameters(), lr=0.01, momentum=0.9)
-
-    def ours():
-        opt.zero_grad()
-        loss(net.forward(x), y)
-        net.backward(loss.backward())
-        opt.step()
+    ours = momentum_step_fn(nt.models.LeNet5(seed=0), x, y)
 
     class TorchLeNet(torch.nn.Module):
         def __init__(self):
