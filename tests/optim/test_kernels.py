@@ -9,7 +9,7 @@ import sys
 
 import numpy as np
 import pytest
-from test_engine_optim import RULES, test_ten_steps_equal_torch
+from test_optimizers import RULES, test_ten_steps_equal_torch
 
 import neuronet as nt
 from neuronet import kernels
@@ -116,7 +116,7 @@ def test_the_environment_selects_the_path():
 @pytest.mark.skipif(not nt.backend.cupy_available(), reason="needs CuPy and a CUDA device")
 @pytest.mark.parametrize("name", list(RULES))
 def test_every_optimiser_on_gpu_equals_cpu(name):  # pragma: no cover - runs only with a GPU
-    from test_engine_optim import _grads, _run_ours, _start
+    from test_optimizers import _grads, _run_ours, _start
 
     import cupy
 
