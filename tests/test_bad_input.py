@@ -81,6 +81,11 @@ def saved_hopfield(tmp, spoil):
     return nt.load(path)
 
 
+def after_forward(layer, shape):
+    layer(np.zeros(shape))
+    return layer
+
+
 def graphconv_backward(dy):
     g = nt.GraphConv(3, 2, seed=0)
     g(np.zeros((4, 3)), nt.Adjacency(np.array([[0, 1], [1, 0]]), 4))
@@ -159,6 +164,20 @@ case("layers", "graphpool-mode", lambda t: nt.GraphPool("median"), ValueError, "
 case("layers", "adjacency-out-of-range", lambda t: nt.Adjacency(np.array([[0, 5], [1, 0]]), 3), ValueError,
      "edge_index", "[0, 2]")
 
+case("layers", "conv-backward-before-forward", lambda t: nt.Conv2d(1, 2, 3, seed=0).backward(np.zeros((1, 2, 3, 3))),
+     RuntimeError, "Conv2d", "before forward")
+case("layers", "conv-grad-shape", lambda t: after_forward(nt.Conv2d(1, 2, 3, seed=0), (1, 1, 5, 5)).backward(
+    np.zeros((1, 2, 4, 4))), ValueError, "Conv2d gradient", "(1, 2, 3, 3)", "(1, 2, 4, 4)")
+case("layers", "conv-curvature-shape", lambda t: after_forward(nt.Conv2d(1, 2, 3, seed=0), (1, 1, 5, 5))
+     .backward_curvature(np.zeros((1, 2, 4, 4))), ValueError, "Conv2d curvature", "(1, 2, 3, 3)")
+case("layers", "maxpool-backward-before-forward", lambda t: nt.MaxPool2d(2).backward(np.zeros((1, 1, 2, 2))),
+     RuntimeError, "MaxPool2d", "before forward")
+case("layers", "maxpool-grad-shape", lambda t: after_forward(nt.MaxPool2d(2), (1, 1, 4, 4)).backward(
+    np.zeros((1, 1, 3, 3))), ValueError, "MaxPool2d gradient", "(1, 1, 2, 2)", "(1, 1, 3, 3)")
+case("layers", "avgpool-curvature-before-forward", lambda t: nt.AvgPool2d(2).backward_curvature(
+    np.zeros((1, 1, 2, 2))), RuntimeError, "AvgPool2d curvature", "before forward")
+case("layers", "subsampling-grad-shape", lambda t: after_forward(nt.Subsampling(1), (1, 1, 4, 4)).backward(
+    np.zeros((1, 1, 4, 4))), ValueError, "Subsampling", "(1, 1, 2, 2)", "(1, 1, 4, 4)")
 case("layers", "graphconv-backward-before-forward", lambda t: nt.GraphConv(3, 2, seed=0).backward(np.zeros((4, 2))),
      RuntimeError, "GraphConv", "before forward")
 case("layers", "graphconv-curvature-before-forward", lambda t: nt.GraphConv(3, 2, seed=0).backward_curvature(
@@ -207,6 +226,9 @@ case("optim", "sgd-weight_decay-neg", lambda t: optim.SGD(dense().parameters(), 
 case("optim", "sgd-l1-neg", lambda t: optim.SGD(dense().parameters(), l1=-1.0), ValueError, "l1", "-1")
 case("optim", "sgd-empty-params", lambda t: optim.SGD([], lr=0.1), ValueError, "param", "empty")
 case("optim", "sgd-params-array", lambda t: optim.SGD([np.zeros(3)], lr=0.1), TypeError, "Parameter", "ndarray")
+case("optim", "adam-betas-float", lambda t: optim.Adam(dense().parameters(), betas=0.9), TypeError, "betas", "0.9")
+case("optim", "nadam-betas-3", lambda t: optim.Nadam(dense().parameters(), betas=(0.9, 0.99, 0.9)), ValueError,
+     "betas", "(0.9, 0.99, 0.9)")
 case("optim", "adam-beta1-1", lambda t: optim.Adam(dense().parameters(), betas=(1.0, 0.999)), ValueError,
      "betas", "1")
 case("optim", "rmsprop-alpha-1", lambda t: optim.RMSProp(dense().parameters(), alpha=1.0), ValueError, "alpha", "1")

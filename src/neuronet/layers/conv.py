@@ -22,7 +22,7 @@ from ..backend import get_array_module, get_default_dtype
 from ..input_gradient import wants_input_grad
 from ..module import Module, Parameter
 from ..random import make_rng
-from ..validation import as_float_array, check_features, check_int, check_ndim
+from ..validation import as_float_array, check_features, check_int, check_ndim, check_upstream
 
 __all__ = ["Conv2d", "Flatten", "ScaledTanh"]
 
@@ -207,9 +207,13 @@ class Conv2d(Module):
         dx = col2im(dcols, (c, n, hp, wp), self.stride).transpose(1, 0, 2, 3)
         return _unpad(dx, self.padding)
 
+    def _upstream(self, d, name):
+        s = getattr(self, "_padded_shape", None)
+        return check_upstream(d, s, (0,) if s is None else (s[0], self.out_channels, *self._out_hw), name)
+
     def backward(self, dy, input_grad=None):
         """``∂E/∂W = Σ_pixels ∂E/∂y · x_window``, ``∂E/∂b = Σ ∂E/∂y``, ``∂E/∂x = col2im(Wᵀ ∂E/∂y)``."""
-        dy = as_float_array(dy, self.W.data.dtype, "Conv2d gradient")
+        dy = self._upstream(as_float_array(dy, self.W.data.dtype, "Conv2d gradient"), "Conv2d gradient")
         rows = self._rows(dy)
         self.W.accumulate_grad_matmul(rows, self._cols.T)
         if self.W.mask is not None:
@@ -222,7 +226,7 @@ class Conv2d(Module):
 
     def backward_curvature(self, d2y):
         """Diagonal Gauss-Newton: ``∂²E/∂W² = Σ x²·∂²E/∂y²``, ``∂²E/∂x² = col2im((W²)ᵀ ∂²E/∂y²)``."""
-        d2y = as_float_array(d2y, self.W.data.dtype, "Conv2d curvature")
+        d2y = self._upstream(as_float_array(d2y, self.W.data.dtype, "Conv2d curvature"), "Conv2d curvature")
         rows = self._rows(d2y)
         cW = (rows @ (self._cols * self._cols).T).reshape(self.W.data.shape)
         if self.W.mask is not None:

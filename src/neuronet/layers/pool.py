@@ -16,7 +16,7 @@ import numpy as np
 
 from ..backend import get_array_module, get_default_dtype
 from ..module import Module, Parameter
-from ..validation import as_float_array, check_int
+from ..validation import as_float_array, check_int, check_upstream
 from .conv import _check_image, _output_size, _pair
 
 __all__ = ["MaxPool2d", "AvgPool2d", "Subsampling"]
@@ -40,6 +40,11 @@ class _Pool2d(Module):
         ho, wo = _output_size(x.shape[2], kh, sh), _output_size(x.shape[3], kw, sw)
         self._in_shape, self._out_hw = x.shape, (ho, wo)
         return x
+
+    def _upstream(self, d, what):
+        shape = getattr(self, "_in_shape", None)
+        out = (0,) if shape is None else tuple(shape[:2]) + tuple(self._out_hw)
+        return check_upstream(d, shape, out, f"{type(self).__name__} {what}")
 
     def _pieces(self, x):
         """The ``kh·kw`` strided slices ``x[:, :, r·sh + i, s·sw + j]`` (over r, s), one per offset.
@@ -93,9 +98,11 @@ class MaxPool2d(_Pool2d):
         return self._scatter(lambda k: dy * (self._arg == k))
 
     def backward(self, dy):
+        dy = self._upstream(dy, "gradient")
         return self._route(dy)
 
     def backward_curvature(self, d2y):
+        d2y = self._upstream(d2y, "curvature")
         return self._route(d2y)
 
 
@@ -123,10 +130,12 @@ class AvgPool2d(_Pool2d):
         return self._scatter(lambda k: scaled)
 
     def backward(self, dy):
+        dy = self._upstream(dy, "gradient")
         k = self.kernel_size[0] * self.kernel_size[1]
         return self._spread(dy, 1.0 / k)
 
     def backward_curvature(self, d2y):
+        d2y = self._upstream(d2y, "curvature")
         k = self.kernel_size[0] * self.kernel_size[1]
         return self._spread(d2y, 1.0 / (k * k))
 
@@ -155,11 +164,13 @@ class Subsampling(Module):
         return self._p * self.a.data[:, None, None] + self.b.data[:, None, None]
 
     def backward(self, dy):
+        dy = self.pool._upstream(dy, "gradient (in Subsampling)")
         self.a.grad += (dy * self._p).sum(axis=(0, 2, 3))
         self.b.grad += dy.sum(axis=(0, 2, 3))
         return self.pool.backward(dy * self.a.data[:, None, None])
 
     def backward_curvature(self, d2y):
+        d2y = self.pool._upstream(d2y, "curvature (in Subsampling)")
         self.a.add_curv((d2y * self._p * self._p).sum(axis=(0, 2, 3)))
         self.b.add_curv(d2y.sum(axis=(0, 2, 3)))
         a = self.a.data[:, None, None]

@@ -17,6 +17,9 @@ __all__ = ["RMSProp", "AdaDelta", "Adam", "Nadam"]
 
 
 def _betas(betas):
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise (ValueError if isinstance(betas, (tuple, list)) else TypeError)(
+            f"betas must be a pair (beta1, beta2), got {betas!r}")
     b1, b2 = (float(b) for b in betas)
     check_probability(b1, "betas[0]")
     check_probability(b2, "betas[1]")
