@@ -238,6 +238,9 @@ case("optim", "diaglm-mu-neg", lambda t: optim.DiagonalLM(dense().parameters(), 
 case("optim", "maxnorm-c-0", lambda t: optim.MaxNorm(0.0), ValueError, "c", "0")
 case("optim", "clip-max_norm-neg", lambda t: optim.clip_grad_norm(dense().parameters(), -1.0), ValueError,
      "max_norm", "-1")
+case("optim", "state-not-dict", lambda t: sgd().load_state_dict([1, 2]), TypeError, "state", "list")
+case("optim", "state-negative-lr", lambda t: sgd().load_state_dict(
+    {**sgd().state_dict(), "hyper": {**sgd().state_dict()["hyper"], "lr": -1.0}}), ValueError, "lr", "-1")
 case("optim", "state-other-class", lambda t: sgd().load_state_dict(
     optim.Adam(dense().parameters()).state_dict()), ValueError, "Adam", "SGD")
 
@@ -561,6 +564,8 @@ def test_good_input_next_to_the_bad_still_works(tmp_path):
     net.store(np.array([[1.0, -1, 1, -1], [1, 1, -1, -1]]))
     nt.save(tmp_path / "h.npz", net)
     assert np.array_equal(nt.load(tmp_path / "h.npz").W.data, net.W.data)
+    shared = nt.Dense(2, 2, seed=0)
+    assert len(nt.Sequential(shared, nt.ReLU(), shared).parameters()) == 2  # updated once per step
     assert models.MLP([4, 3, 2], seed=0)(np.zeros((2, 4))).shape == (2, 2)
     w, w0, errors = models.perceptron_train(np.array([[0.0, 0], [1, 1]]), [0, 1], epochs=5, seed=0)
     assert errors[-1] == 0

@@ -86,7 +86,9 @@ class Module(Registered, kind="module"):
         return out
 
     def parameters(self) -> list[Parameter]:
-        return [p for _, p in self.named_parameters()]
+        """Each Parameter once, even when a layer is used twice (it is then updated once per step)."""
+        seen = set()
+        return [p for _, p in self.named_parameters() if id(p) not in seen and not seen.add(id(p))]
 
     def num_parameters(self) -> int:
         """Number of trainable weights, pruned (masked) ones not counted."""

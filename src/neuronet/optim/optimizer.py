@@ -133,12 +133,16 @@ class Optimizer(Registered, kind="optimizer"):
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what :meth:`state_dict` gave (same rule, same parameter shapes)."""
+        if not isinstance(state, dict):
+            raise TypeError(f"state must be the dict that state_dict() gave, got {type(state).__name__}")
         if state.get("type") != type(self).__name__:
             raise ValueError(f"state is for optimizer {state.get('type')!r}, this is "
                              f"{type(self).__name__}")
         for name, value in state["hyper"].items():
             if name not in self.hyper_names:
                 raise ValueError(f"unknown hyper-parameter {name!r} for {type(self).__name__}")
+            if name in ("lr", "weight_decay", "l1"):  # as the constructor checks them
+                check_positive(value, f"state's {name}", allow_zero=name != "lr")
             setattr(self, name, tuple(value) if isinstance(value, list) else value)
         new = [{} for _ in self.params]
         for key, value in state["state"].items():
