@@ -56,6 +56,47 @@ def _compare(name, analytic, numeric, atol, rtol, failures):
                         f"analytic {analytic[i]:.8g}, numerical {numeric[i]:.8g}")
 
 
+def _check_loss(loss, x, target, eps, atol, rtol, failures):
+    """``loss.backward()`` against central differences of ``loss.forward(x, target)``."""
+    if target is None:
+        raise ValueError("gradcheck of a loss needs target=")
+    loss.forward(x, target)
+    analytic = loss.backward()
+    numeric = numerical_gradient(lambda: float(loss.forward(x, target)), x, eps)
+    _compare("output", analytic, numeric, atol, rtol, failures)
+
+
+def _check_module(module, x, dy, params, rng, eps, atol, rtol, failures):
+    """∂E/∂x and every ∂E/∂θ of ``E = Σ dy·module(x)`` against central differences."""
+    ps = module.parameters() if params else []
+    for p in ps:
+        if p.data.dtype != np.float64:
+            raise ValueError(f"gradcheck needs float64 parameters, got {p.data.dtype} for "
+                             f"{p.name or '?'}: call module.astype(np.float64) first")
+    y = module.forward(x)
+    if dy is None:
+        dy = rng.standard_normal(np.shape(y))
+    dy = np.asarray(asnumpy(dy), dtype=np.float64)
+
+    def energy():
+        return float(np.sum(asnumpy(module.forward(x)) * dy))
+
+    for p in ps:
+        p.zero_grad()
+    module.forward(x)
+    with input_gradients():  # a gradient check checks ∂E/∂x too
+        dx = module.backward(dy)
+    if dx is not None:
+        _compare("input", dx, numerical_gradient(energy, x, eps), atol, rtol, failures)
+    for name, p in (module.named_parameters() if params else []):
+        grad = np.array(asnumpy(p.grad), dtype=np.float64)
+        numeric = numerical_gradient(energy, p.data, eps)
+        if p.mask is not None:  # pruned weights are frozen; compare the live ones
+            live = asnumpy(p.mask)
+            grad, numeric = grad * live, numeric * live
+        _compare(f"parameter {name}", grad, numeric, atol, rtol, failures)
+
+
 def gradcheck(module, x, target=None, dy=None, eps: float = 1e-6, atol: float = 1e-5,
               rtol: float = 1e-4, params: bool = True, rng=None, seed: int | None = 0,
               raise_exception: bool = True) -> bool:
@@ -75,40 +116,10 @@ def gradcheck(module, x, target=None, dy=None, eps: float = 1e-6, atol: float = 
     x = np.array(asnumpy(x), dtype=np.float64)  # a private copy to perturb
     failures: list[str] = []
     if is_loss:
-        if target is None:
-            raise ValueError("gradcheck of a loss needs target=")
-        module.forward(x, target)
-        analytic = module.backward()
-        numeric = numerical_gradient(lambda: float(module.forward(x, target)), x, eps)
-        _compare("output", analytic, numeric, atol, rtol, failures)
+        _check_loss(module, x, target, eps, atol, rtol, failures)
     else:
-        ps = module.parameters() if params else []
-        for p in ps:
-            if p.data.dtype != np.float64:
-                raise ValueError(f"gradcheck needs float64 parameters, got {p.data.dtype} for "
-                                 f"{p.name or '?'}: call module.astype(np.float64) first")
-        y = module.forward(x)
-        if dy is None:
-            dy = make_rng(rng, seed if rng is None else None).standard_normal(np.shape(y))
-        dy = np.asarray(asnumpy(dy), dtype=np.float64)
-
-        def energy():
-            return float(np.sum(asnumpy(module.forward(x)) * dy))
-
-        for p in ps:
-            p.zero_grad()
-        module.forward(x)
-        with input_gradients():  # a gradient check checks ∂E/∂x too
-            dx = module.backward(dy)
-        if dx is not None:
-            _compare("input", dx, numerical_gradient(energy, x, eps), atol, rtol, failures)
-        for name, p in (module.named_parameters() if params else []):
-            grad = np.array(asnumpy(p.grad), dtype=np.float64)
-            numeric = numerical_gradient(energy, p.data, eps)
-            if p.mask is not None:  # pruned weights are frozen; compare the live ones
-                live = asnumpy(p.mask)
-                grad, numeric = grad * live, numeric * live
-            _compare(f"parameter {name}", grad, numeric, atol, rtol, failures)
+        _check_module(module, x, dy, params, make_rng(rng, seed if rng is None else None),
+                      eps, atol, rtol, failures)
     if failures:
         if raise_exception:
             raise GradcheckError(f"gradcheck of {type(module).__name__} failed:\n  " + "\n  ".join(failures))

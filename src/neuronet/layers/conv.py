@@ -24,7 +24,7 @@ from ..module import Module, Parameter
 from ..random import make_rng
 from ..validation import as_float_array, check_features, check_int, check_ndim, check_upstream
 
-__all__ = ["Conv2d", "Flatten", "ScaledTanh"]
+__all__ = ["Conv2d", "ScaledTanh"]
 
 
 # ---------------------------------------------------------------- helpers
@@ -257,25 +257,6 @@ def _init_kernels(init, shape, fan_in, rng):
 
 
 # ---------------------------------------------------------------- Flatten
-class Flatten(Module):
-    """``(N, d1, d2, ...) → (N, d1·d2·...)``; backward reshapes back."""
-
-    def forward(self, x):
-        xp = get_array_module(x)
-        x = xp.asarray(x)
-        if x.ndim < 2:
-            raise ValueError(f"Flatten input must be at least 2-D (N, ...), got shape {tuple(x.shape)}")
-        self._shape = x.shape
-        return x.reshape(x.shape[0], -1)
-
-    def backward(self, dy):
-        return dy.reshape(self._shape)
-
-    def backward_curvature(self, d2y):
-        return d2y.reshape(self._shape)
-
-
-# ---------------------------------------------------------------- ScaledTanh
 class ScaledTanh(Module):
     """LeCun's squashing function ``f(a) = A·tanh(S·a)``, ``A = 1.7159``, ``S = 2/3``.
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..layers.containers import Sequential
-from ..layers.conv import Conv2d, Flatten, ScaledTanh
+from ..layers.conv import Conv2d, ScaledTanh
+from ..layers.flatten import Flatten
 from ..layers.dense import Dense
 from ..layers.pool import AvgPool2d, MaxPool2d, Subsampling
 from ..random import make_rng
@@ -92,7 +93,7 @@ class LeNet5(Sequential):
             Dense(84, n_classes, rng=gen, dtype=dtype),
         ]
         if softmax:
-            from ..layers.activations import Softmax
+            from ..layers.competitive import Softmax
             layers.append(Softmax())
         super().__init__(*layers)
 

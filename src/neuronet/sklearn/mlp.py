@@ -14,7 +14,7 @@ from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils.multiclass import check_classification_targets
 
 from .. import validation as V
-from ..layers.activations import Softmax
+from ..layers.competitive import Softmax
 from ..losses import MSE, SoftmaxCrossEntropy
 from ..models.mlp import ACTIVATIONS, MLP
 from .base import NetworkEstimator, layer_sizes
