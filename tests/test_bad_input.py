@@ -564,6 +564,9 @@ def test_good_input_next_to_the_bad_still_works(tmp_path):
     net.store(np.array([[1.0, -1, 1, -1], [1, 1, -1, -1]]))
     nt.save(tmp_path / "h.npz", net)
     assert np.array_equal(nt.load(tmp_path / "h.npz").W.data, net.W.data)
+    x = np.zeros((1, 1, 2, 2))
+    x[0, 0, 1, 1] = np.nan  # NaN is data: max-pooling propagates it (PyTorch does)
+    assert np.isnan(nt.MaxPool2d(2)(x)).all()
     shared = nt.Dense(2, 2, seed=0)
     assert len(nt.Sequential(shared, nt.ReLU(), shared).parameters()) == 2  # updated once per step
     assert models.MLP([4, 3, 2], seed=0)(np.zeros((2, 4))).shape == (2, 2)

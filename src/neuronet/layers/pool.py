@@ -86,9 +86,10 @@ class MaxPool2d(_Pool2d):
         best = next(pieces).copy()
         window = self.kernel_size[0] * self.kernel_size[1]
         arg = xp.zeros(best.shape, dtype=np.int8 if window <= 127 else np.intp)
-        # a running maximum over the kh·kw window offsets; strict '>' keeps the first maximum
+        # a running maximum over the kh·kw window offsets; strict '>' keeps the first maximum;
+        # a NaN wins (as in PyTorch): a window holding NaN gives NaN, never a number
         for k, piece in enumerate(pieces, start=1):
-            better = piece > best
+            better = (piece > best) | (xp.isnan(piece) & ~xp.isnan(best))
             xp.copyto(best, piece, where=better)
             arg[better] = k
         self._arg = arg
