@@ -129,6 +129,12 @@ case("layers", "dense-backward-before-forward", lambda t: dense().backward(np.ze
      "backward", "forward")
 case("layers", "dense-grad-shape", lambda t: (lambda d: (d(np.zeros((2, 3))), d.backward(np.zeros((2, 5)))))(dense()),
      ValueError, "(2, 5)", "(2, 2)")
+case("layers", "dense-int-dtype", lambda t: nt.Dense(3, 2, dtype=np.int32), ValueError,
+     "parameter W dtype", "float32 or float64", "int32")
+case("layers", "leakyrelu-alpha-nan", lambda t: nt.LeakyReLU(alpha=float("nan")), ValueError,
+     "LeakyReLU alpha", "finite", "nan")
+case("layers", "parameter-bool", lambda t: nt.Parameter(np.zeros(3, bool), name="m"), ValueError,
+     "parameter m dtype", "bool")
 case("layers", "conv-in_channels-0", lambda t: nt.Conv2d(0, 2, 3), ValueError, "in_channels", "0")
 case("layers", "conv-kernel-neg", lambda t: nt.Conv2d(1, 2, -3), ValueError, "kernel", "-3")
 case("layers", "conv-stride-0", lambda t: nt.Conv2d(1, 2, 3, stride=0), ValueError, "stride", "0")
@@ -214,6 +220,9 @@ case("losses", "loss-strings", lambda t: MSE()(np.zeros((2, 1)), np.array([["a"]
 case("losses", "backward-before-forward", lambda t: MSE().backward(), RuntimeError, "backward", "forward")
 
 # ------------------------------------------------------------------ optimisers
+case("optim", "state-from-other-model-before-any-step",
+     lambda t: sgd(nt.Dense(5, 3, seed=0)).load_state_dict(sgd().state_dict()), ValueError,
+     "shapes [[3, 2], [2]]", "[[5, 3], [3]]", "different model")
 case("optim", "sgd-lr-neg", lambda t: optim.SGD(dense().parameters(), lr=-1), ValueError, "lr", "-1")
 case("optim", "sgd-lr-nan", lambda t: optim.SGD(dense().parameters(), lr=float("nan")), ValueError, "lr", "nan")
 case("optim", "sgd-lr-str", lambda t: optim.SGD(dense().parameters(), lr="0.1"), TypeError, "lr", "str")

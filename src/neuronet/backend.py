@@ -40,13 +40,18 @@ def get_default_dtype() -> np.dtype:
     return _DEFAULT_DTYPE
 
 
+def check_float_dtype(dtype, what: str = "dtype") -> np.dtype:
+    """The dtype policy: parameters are float32 or float64, nothing else."""
+    dt = np.dtype(dtype)
+    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(f"{what} must be float32 or float64, got {dt}")
+    return dt
+
+
 def set_default_dtype(dtype) -> None:
     """Set the dtype of new parameters: ``np.float32`` or ``np.float64``."""
     global _DEFAULT_DTYPE
-    dt = np.dtype(dtype)
-    if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(f"default dtype must be float32 or float64, got {dt}")
-    _DEFAULT_DTYPE = dt
+    _DEFAULT_DTYPE = check_float_dtype(dtype, "default dtype")
 
 
 def to_device(x, device: str = "cpu"):

@@ -1,7 +1,9 @@
 """Parameter: a trainable array with its gradient, curvature and pruning mask."""
 from __future__ import annotations
 
-from .backend import get_array_module
+import numpy as np
+
+from .backend import check_float_dtype, get_array_module
 
 __all__ = ["Parameter"]
 
@@ -26,6 +28,8 @@ class Parameter:
     __slots__ = ("data", "_grad", "_grad_is_zero", "curv", "mask", "name", "decay")
 
     def __init__(self, data, mask=None, name: str = "", decay: bool = True):
+        dtype = data.dtype if hasattr(data, "dtype") else np.asarray(data).dtype
+        check_float_dtype(dtype, f"parameter {name} dtype" if name else "parameter dtype")
         xp = get_array_module(data)
         self.data = data
         self._grad = xp.zeros_like(data)

@@ -12,7 +12,7 @@ import numpy as np
 from .. import kernels
 from ..backend import get_array_module, get_default_dtype
 from ..module import Module, Parameter
-from ..validation import as_float_array, check_int, check_ndim
+from ..validation import as_float_array, check_int, check_ndim, check_real
 
 __all__ = ["Activation", "Threshold", "Sigmoid", "Tanh", "ReLU", "LeakyReLU", "PReLU",
            "Softplus"]
@@ -151,7 +151,7 @@ class LeakyReLU(Activation):
     """``max{0, a} + α·min{0, a}`` with a fixed slope ``α`` (default 0.01)."""
 
     def __init__(self, alpha: float = 0.01):
-        self.alpha = float(alpha)
+        self.alpha = check_real(alpha, "LeakyReLU alpha")
 
     def _f(self, a):
         xp = get_array_module(a)

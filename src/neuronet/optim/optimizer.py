@@ -129,7 +129,7 @@ class Optimizer(Registered, kind="optimizer"):
             for name, value in st.items():
                 arrays[f"{i}.{name}"] = asnumpy(value).copy() if hasattr(value, "shape") else value
         return {"type": type(self).__name__, "hyper": self.hyperparameters(), "t": int(self.t),
-                "state": arrays}
+                "state": arrays, "shapes": [list(p.data.shape) for p in self.params]}
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what :meth:`state_dict` gave (same rule, same parameter shapes)."""
@@ -161,8 +161,18 @@ class Optimizer(Registered, kind="optimizer"):
                     xp = get_array_module(p.data)
                     value = xp.array(value, dtype=p.data.dtype)
             new[i][name] = value
+        self._check_shapes(state.get("shapes"))
         self.state = new
         self.t = int(state["t"])
+
+    def _check_shapes(self, shapes) -> None:
+        """A state saved from another model is refused even before any state array exists."""
+        if shapes is None:  # a state written before the shapes were recorded
+            return
+        mine = [list(p.data.shape) for p in self.params]
+        if [list(s) for s in shapes] != mine:
+            raise ValueError(f"state is for parameters of shapes {shapes}, this optimizer's "
+                             f"parameters have shapes {mine} (a different model?)")
 
     def __repr__(self):
         args = ", ".join(f"{k}={v}" for k, v in self.hyperparameters().items())
