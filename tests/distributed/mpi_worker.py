@@ -85,6 +85,64 @@ def dsn_data():
     return rng.standard_normal((11, 4)), rng.standard_normal((11, 2))
 
 
+FIT_ROWS, FIT_BATCH, FIT_EPOCHS = 21, 7, 2
+
+
+def rbm_fit_kwargs():
+    """RBM.fit's arguments shared by the data-parallel runs and the one-process reference."""
+    return dict(epochs=FIT_EPOCHS, batch_size=FIT_BATCH, lr=RBM_LR, momentum=0.5, weight_decay=1e-3,
+                seed=11, verbose=False)
+
+
+def rbm_fit(comm):
+    """RBM.fit(comm=): CD-1 on batches of 7 (shards of 3 and 4); rank 1 starts from other weights."""
+    rbm = RBM(*RBM_SHAPE, seed=5 + comm.rank, dtype=np.float64)
+    history = rbm.fit(rbm_data()[:FIT_ROWS], comm=comm, **rbm_fit_kwargs())
+    return {**rbm.state_dict(), "loss": np.array(history["loss"])}
+
+
+def pcd_resume(comm, out):
+    """PCD-1 with 4 chains (2 per rank): 3 epochs at once, and 2 epochs + a resume to 3."""
+    X, runs = rbm_data()[:FIT_ROWS], {}
+    for name, epochs in (("straight", 3), ("first", 2), ("resumed", 3)):
+        rbm = RBM(*RBM_SHAPE, seed=5, dtype=np.float64)
+        kw = dict(rbm_fit_kwargs(), epochs=epochs, persistent=True, n_chains=4)
+        if name != "straight":
+            kw["checkpoint" if name == "first" else "resume_from"] = f"{out}/pcd.npz"
+        rbm.fit(X, comm=comm, **kw)
+        runs.update({f"{name}_{k}": v for k, v in rbm.state_dict().items()})
+        runs[f"{name}_chains"] = rbm.persistent_chains
+    return runs
+
+
+def dsn_fit(comm):
+    """DSN.fit(comm=) on 11 rows (shards of 5 and 6): 2 modules, 3 fine-tuning steps each;
+    rank 1 starts from other weights."""
+    from neuronet.models import DSN
+
+    Z, T = dsn_data()
+    dsn = DSN(4, 2, hidden=6, n_modules=2, ridge=0.5, targets="values", seed=3 + comm.rank,
+              dtype=np.float64)
+    records = dsn.fit(Z, T, finetune_iters=3, finetune_lr=1.0, chunk=4, comm=comm)
+    return {**dsn.state_dict(), "objective": np.array([r["objective"] for r in records]),
+            "train_error": np.array([r["train_error"] for r in records])}
+
+
+def deep_energy(comm):
+    """DBN.pretrain, DBM.pretrain and DBM.fit with comm=; rank 1's DBN starts from other weights."""
+    from neuronet.energy import DBM, DBN
+
+    X = rbm_data()[:FIT_ROWS]
+    dbn = DBN([6, 5, 3], seed=comm.rank, dtype=np.float64)
+    dbn.pretrain(X, epochs=2, batch_size=FIT_BATCH, seed=1, verbose=False, comm=comm)
+    dbm = DBM([6, 5, 3], seed=0, dtype=np.float64)  # the same generator: the chains must still differ
+    dbm.pretrain(X, epochs=1, batch_size=FIT_BATCH, seed=1, comm=comm)
+    dbm.fit(X, epochs=2, batch_size=FIT_BATCH, n_chains=6, seed=1, comm=comm)
+    return {**{f"dbn_{k}": v for k, v in dbn.state_dict().items()},
+            **{f"dbm_{k}": v for k, v in dbm.state_dict().items()},
+            "dbm_chains": dbm.persistent_chains[1]}
+
+
 LOOP_ROWS, LOOP_BATCH = 45, 10
 
 
@@ -125,7 +183,8 @@ def fail(comm):
     return {}
 
 
-SCENARIOS = {"mlp": train_mlp, "rbm": train_rbm, "stats": ais_and_sums, "loop": train_loop, "fail": fail}
+SCENARIOS = {"mlp": train_mlp, "rbm": train_rbm, "stats": ais_and_sums, "loop": train_loop, "fail": fail,
+             "rbmfit": rbm_fit, "pcd": pcd_resume, "dsn": dsn_fit, "deep": deep_energy}
 
 
 def main(argv):
@@ -133,7 +192,7 @@ def main(argv):
     comm = D.get_communicator("mpi")
     for name in argv[1].split(","):
         run = SCENARIOS[name]
-        result = run(comm, out) if name == "loop" else run(comm)
+        result = run(comm, out) if name in ("loop", "pcd") else run(comm)
         np.savez(f"{out}/{name}_rank{comm.rank}.npz", **result)
 
 

@@ -19,6 +19,7 @@ import pytest
 import neuronet as nt
 from neuronet import distributed as D
 from neuronet.energy import RBM, ais
+from neuronet.energy.cd import ContrastiveDivergence
 from neuronet.models.dsn_module import UpperSolution, upper_statistics
 
 HERE = Path(__file__).resolve().parent
@@ -54,7 +55,7 @@ def run_mpi(scenarios: str, out: Path, n: int = 2, timeout: float = 120, program
 @pytest.fixture(scope="module")
 def two_ranks(tmp_path_factory):
     out = tmp_path_factory.mktemp("mpi")
-    done = run_mpi("mlp,rbm,stats,loop", out)
+    done = run_mpi("mlp,rbm,stats,loop,rbmfit,pcd,dsn,deep", out)
     assert done.returncode == 0, done.stderr[-3000:]
     return lambda name: [dict(np.load(out / f"{name}_rank{r}.npz")) for r in range(2)]
 
@@ -108,6 +109,85 @@ class _GradientRecorder:
 
     def step(self):
         self.grads = [p.grad.copy() for p in self.params]
+
+
+def test_rbm_fit_with_comm_equals_one_process_on_the_combined_batch(two_ranks):
+    """RBM.fit(comm=) on 2 ranks, replayed in one process: the loop's order from the seed,
+    each half of a batch sampled with that rank's stream, the CD gradients of the halves
+    weighted by their sizes, then one SGD step (momentum, weight decay) on the mean."""
+    ranks = two_ranks("rbmfit")
+    X, kw = W.rbm_data()[:W.FIT_ROWS], W.rbm_fit_kwargs()
+    rbm = RBM(*W.RBM_SHAPE, seed=5, dtype=np.float64)
+    rbm.a.data[...] = rbm.visible.init_bias(X)
+    order_rng = np.random.default_rng(kw["seed"])
+    streams = [D.rank_generator(_copy(order_rng), _FakeRank(r, 2)) for r in range(2)]
+    order_rng.integers(2**63)  # the draw the streams came from
+    opt = nt.optim.SGD(rbm.parameters(), lr=kw["lr"], momentum=kw["momentum"],
+                       weight_decay=kw["weight_decay"])
+    cd, losses = ContrastiveDivergence(k=1), []
+    for _ in range(kw["epochs"]):
+        order, epoch_loss = order_rng.permutation(W.FIT_ROWS), 0.0
+        for i in range(0, W.FIT_ROWS, W.FIT_BATCH):
+            batch = order[i:i + W.FIT_BATCH]
+            total = [np.zeros_like(p.data) for p in rbm.parameters()]
+            for r in range(2):
+                rows = D.shard(batch, _FakeRank(r, 2))
+                epoch_loss += cd(rbm, X[rows], streams[r])["loss"] * len(rows)
+                for t, p in zip(total, rbm.parameters()):
+                    t += len(rows) * p.grad
+            for p, t in zip(rbm.parameters(), total):
+                p.grad[...] = t / len(batch)
+            opt.step()
+        losses.append(epoch_loss / W.FIT_ROWS)
+    for got in ranks:
+        for name, value in rbm.state_dict().items():
+            np.testing.assert_allclose(got[name], value, rtol=1e-12, atol=1e-14, err_msg=name)
+        np.testing.assert_allclose(got["loss"], losses, rtol=1e-12)
+
+
+def test_pcd_ranks_keep_their_own_chains_and_resume_exactly(two_ranks):
+    ranks = two_ranks("pcd")
+    for got in ranks:  # a resumed run is the uninterrupted one: every rank's chains were saved
+        for key in got:
+            if key.startswith("straight_"):
+                np.testing.assert_array_equal(got[key.replace("straight", "resumed")], got[key], err_msg=key)
+        assert got["straight_chains"].shape == (2, W.RBM_SHAPE[1])  # 4 chains, 2 per rank
+        np.testing.assert_array_equal(got["straight_W"], ranks[0]["straight_W"])
+    assert not np.array_equal(ranks[0]["straight_chains"], ranks[1]["straight_chains"])
+
+
+def test_dsn_fit_with_comm_equals_one_process(two_ranks):
+    from neuronet.models import DSN
+
+    ranks = two_ranks("dsn")
+    Z, T = W.dsn_data()
+    dsn = DSN(4, 2, hidden=6, n_modules=2, ridge=0.5, targets="values", seed=3, dtype=np.float64)
+    records = dsn.fit(Z, T, finetune_iters=3, finetune_lr=1.0, chunk=4)
+    for got in ranks:
+        for name, value in dsn.state_dict().items():  # U, and W, b after 3 steps on summed gradients
+            np.testing.assert_allclose(got[name], value, rtol=1e-10, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(got["objective"], [r["objective"] for r in records], rtol=1e-10)
+        np.testing.assert_allclose(got["train_error"], [r["train_error"] for r in records], rtol=1e-10)
+
+
+def test_dbn_and_dbm_train_data_parallel_with_their_own_chains(two_ranks):
+    """Every rank ends with rank 0's weights; the DBM's 6 chains are 3 per rank, not copies."""
+    first, second = two_ranks("deep")
+    for key in first:
+        if key != "dbm_chains":
+            np.testing.assert_array_equal(second[key], first[key], err_msg=key)
+    assert first["dbm_chains"].shape == (3, 5)
+    assert not np.array_equal(first["dbm_chains"], second["dbm_chains"])
+    from neuronet.energy import DBM
+
+    untrained = DBM([6, 5, 3], seed=0, dtype=np.float64).W1.data
+    assert np.abs(first["dbm_W1"] - untrained).max() > 1e-3  # trained
+
+
+def _copy(rng):
+    twin = np.random.default_rng()
+    twin.bit_generator.state = rng.bit_generator.state
+    return twin
 
 
 def test_ais_runs_split_over_ranks_and_dsn_statistics_sum(two_ranks):

@@ -25,7 +25,7 @@ from ..backend import asnumpy, get_array_module
 from ..validation import check_int
 from .comm import Communicator, get_communicator
 
-__all__ = ["DataParallel", "broadcast_parameters", "shard", "flat_buffer"]
+__all__ = ["DataParallel", "broadcast_parameters", "shard", "flat_buffer", "rank_generator"]
 
 
 def flat_buffer(arrays, extra: int = 0, dtype=None) -> np.ndarray:
@@ -71,6 +71,20 @@ def shard(indices, comm: Communicator):
     lo = comm.rank * n // comm.size
     hi = (comm.rank + 1) * n // comm.size
     return indices[lo:hi]
+
+
+def rank_generator(rng, comm: Communicator):
+    """This rank's own random stream for sampling (Gibbs chains, dropout masks).
+
+    ``rng`` must be in the same state on every rank (the loop's, after it was
+    broadcast from rank 0); one draw ``s`` from it gives rank ``r`` the ``r``-th
+    child of ``SeedSequence(s)``, so the streams differ between ranks and the
+    whole run is fixed by rank 0's seed. One process: ``rng`` itself.
+    """
+    if comm.size == 1:
+        return rng
+    children = np.random.SeedSequence(int(rng.integers(2**63))).spawn(comm.size)
+    return np.random.default_rng(children[comm.rank])
 
 
 class DataParallel:

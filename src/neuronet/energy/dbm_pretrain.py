@@ -22,6 +22,7 @@ import numpy as np
 
 from .. import validation as V
 from ..backend import get_array_module
+from ..distributed import rank_generator
 from ..random import make_rng
 from ..train.loop import Loop, Step
 from .dbm_train import switch_momentum
@@ -126,13 +127,13 @@ def init_from_rbms(dbm, rbms) -> None:
 
 def pretrain(dbm, X, y=None, epochs=10, batch_size: int = 100, lr=None, k: int = 1,
              weight_decay: float = 1e-3, momentum=None, momentum_switch_epoch: int = 5, seed=None,
-             progress: bool = False, callbacks=None) -> list:
+             progress: bool = False, callbacks=None, comm=None) -> list:
     """Train the doubled RBMs greedily on ``X`` (``y``: labels for the top RBM), then set the
     DBM's parameters from them (:func:`init_from_rbms`). ``epochs`` and ``lr``: one number or
     one per RBM. Returns the trained RBMs. Defaults follow ``rbm.m``: weight cost 1e-3, momentum
     0.5 then 0.9, CD-1, lr 0.05 for the bottom RBM; the others get 0.02 (at 0.05 the doubled
     down-pass of a 500-1000 RBM on MNIST overshoots in its first updates and every hidden
-    unit switches off for good, measured)."""
+    unit switches off for good, measured). ``comm``: each RBM data-parallel as ``RBM.fit``."""
     from .. import optim
 
     X = dbm._check_data(X, "X")
@@ -149,9 +150,12 @@ def pretrain(dbm, X, y=None, epochs=10, batch_size: int = 100, lr=None, k: int =
                              weight_decay=weight_decay)
         step = DoubledRBMStep(rbm, opt, up=up, down=down, n_doubled=dbm.sizes[l - 1], k=k, rng=rng,
                               momentum_schedule=(0.5, 0.9, momentum_switch_epoch) if momentum is None else None)
-        Loop(step, epochs=V.check_int(per_layer[l - 1], f"epochs[{l - 1}]", minimum=1), batch_size=batch_size,
-             rng=rng, progress=progress, callbacks=list(callbacks or []), desc=f"RBM {l} epoch").run(
-            _with_labels(data, Y, l == dbm.n_layers))
+        loop = Loop(step, epochs=V.check_int(per_layer[l - 1], f"epochs[{l - 1}]", minimum=1),
+                    batch_size=batch_size, rng=rng, progress=progress, callbacks=list(callbacks or []),
+                    desc=f"RBM {l} epoch", comm=comm)
+        if loop.comm.size > 1:  # the shared order from rng, each rank's own samples
+            step.rng = rank_generator(rng, loop.comm)
+        loop.run(_with_labels(data, Y, l == dbm.n_layers))
         rbms.append(rbm)
         if l < dbm.n_layers:
             data = _up_pass(step, data)

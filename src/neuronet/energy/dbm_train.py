@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import validation as V
 from ..backend import get_array_module
+from ..distributed import get_communicator, rank_generator, split_count
 from ..random import make_rng
 from ..train.loop import Loop, Step
 
@@ -155,7 +156,7 @@ def fit(dbm, X, y=None, epochs: int = 10, batch_size: int = 100, n_chains: int =
         lr_decay: float = 1.000015, lr_min: float = 1e-4, momentum=None, momentum_switch_epoch: int = 5,
         weight_decay: float = 2e-4, sparsity_target=None, sparsity_cost: float = 0.0,
         sparsity_damping: float = 0.9, optimizer=None, seed=None, callbacks=None,
-        progress: bool = False, validation=None, checkpoint=None, resume_from=None):
+        progress: bool = False, validation=None, checkpoint=None, resume_from=None, comm=None):
     """Train ``dbm`` jointly on the rows of ``X`` (labels ``y`` clamped to the label units).
 
     Defaults are Salakhutdinov's: ``lr`` 0.001 divided by 1.000015 per update down to
@@ -165,7 +166,8 @@ def fit(dbm, X, y=None, epochs: int = 10, batch_size: int = 100, n_chains: int =
     ``optimizer`` replaces the default rule. ``checkpoint``: a path written every epoch
     (model, optimiser, RNGs, chains); ``resume_from`` continues from one exactly.
     Returns the loop's history (``loss`` = ``recon_error``, the mean-field
-    reconstruction error; ``val_recon_error`` with ``validation``).
+    reconstruction error; ``val_recon_error`` with ``validation``). ``comm``: data-parallel
+    as ``RBM.fit`` (statistics of the combined batch, ``n_chains / R`` chains per rank).
     """
     from .. import optim
     from ..train.callbacks import ModelCheckpoint
@@ -181,6 +183,9 @@ def fit(dbm, X, y=None, epochs: int = 10, batch_size: int = 100, n_chains: int =
         optimizer = optim.Momentum(dbm.parameters(), lr=lr, momentum=m0, weight_decay=weight_decay)
         schedule = (0.5, 0.9, V.check_int(momentum_switch_epoch, "momentum_switch_epoch", minimum=0)) \
             if momentum is None else None
+    comm = get_communicator(comm)
+    if comm.size > 1:
+        n_chains = split_count(V.check_int(n_chains, "n_chains", minimum=comm.size), comm)
     step = DBMStep(dbm, optimizer, n_chains=n_chains, gibbs_steps=gibbs_steps,
                    mean_field_steps=mean_field_steps, tol=tol, lr_decay=lr_decay, lr_min=lr_min,
                    momentum_schedule=schedule, sparsity_target=sparsity_target,
@@ -190,7 +195,10 @@ def fit(dbm, X, y=None, epochs: int = 10, batch_size: int = 100, n_chains: int =
         callbacks.append(ModelCheckpoint(checkpoint))
     rng = make_rng(seed=seed) if seed is not None else dbm._rng
     loop = Loop(step, epochs=epochs, batch_size=batch_size, rng=rng, callbacks=callbacks,
-                progress=progress, validation=validation, resume_from=resume_from, desc="DBM epoch")
+                progress=progress, validation=validation, resume_from=resume_from, desc="DBM epoch",
+                comm=comm)
+    if comm.size > 1:  # each rank's own chains
+        step.rng = rank_generator(loop.rng, comm)
     history = loop.run(*data)
     dbm.optimizer_, dbm.persistent_chains = optimizer, step.chains
     return history

@@ -30,6 +30,7 @@ import numpy as np
 
 from .. import validation as V
 from ..backend import get_default_dtype
+from ..distributed import get_communicator
 from ..random import make_rng
 from . import dbn_bound, dbn_generative as G
 from .base import EnergyModel
@@ -221,7 +222,7 @@ class DBN(EnergyModel):
                 if resume and kw["checkpoint"].exists():
                     kw["resume_from"] = kw["checkpoint"]
             histories.append(r.fit(data, verbose=verbose, **kw))
-            if folder is not None:
+            if folder is not None and get_communicator(kw.get("comm")).is_root:  # one writer
                 from ..io import save
                 save(folder / "dbn.npz", self, extra={"layers_done": layer + 1})
         self.tie_generative()

@@ -4,24 +4,22 @@ Energy of a visible vector ``v`` (n units) and a hidden vector ``h`` (m units)::
 
     E(v, h) = β_v(v) + β_h(h) − vᵀa − hᵀb − vᵀWh
 
-with ``W (n, m)``, visible bias ``a (n,)``, hidden bias ``b (m,)`` and the unit
-types' own terms ``β`` (zero for Bernoulli and softmax units, ``½‖s‖²`` for
-Gaussian units, ``Σ log s!`` for Poisson units; see :mod:`.units`). The layers
-are conditionally independent::
+with ``W (n, m)``, biases ``a (n,)``, ``b (m,)`` and the unit types' own terms ``β``
+(0 for Bernoulli and softmax, ``½‖s‖²`` Gaussian, ``Σ log s!`` Poisson; :mod:`.units`).
+The layers are conditionally independent::
 
     P(h | v) = Π_j P(h_j | b_j + Σ_i v_i w_ij),   P(v | h) = Π_i P(v_i | a_i + Σ_j w_ij h_j)
 
-(for Bernoulli units ``P(h_j = 1 | v) = σ(b_j + Σ_i v_i w_ij)``), and the
-free energy ``F(v) = −log Σ_h e^{−E(v, h)} = β_v(v) − vᵀa − Σ_j A_h(b_j + vᵀW_j)``
-with ``A_h`` the hidden units' log-partition. ``P(v) = e^{−F(v)} / Z``.
+(Bernoulli: ``P(h_j = 1 | v) = σ(b_j + Σ_i v_i w_ij)``); the free energy is
+``F(v) = −log Σ_h e^{−E(v, h)} = β_v(v) − vᵀa − Σ_j A_h(b_j + vᵀW_j)`` (``A_h``
+the hidden units' log-partition), ``P(v) = e^{−F(v)} / Z``.
 
 The gradient of the negative mean log-likelihood of a batch is::
 
     ∂(−log P)/∂W = −(M[v hᵀ]_data − M[v hᵀ]_model)
 
-(likewise for ``a`` with ``v`` and ``b`` with ``h``). Its CD-k and PCD-k
-estimates are in :mod:`.cd`; ``fit`` is the CD step on the one training loop
-(:mod:`.rbm_step`), so every optimiser of :mod:`neuronet.optim` trains an RBM.
+(``a`` with ``v``, ``b`` with ``h``); its CD-k/PCD-k estimates are in :mod:`.cd`, and
+``fit`` runs the CD step on the one training loop (:mod:`.rbm_step`).
 """
 from __future__ import annotations
 
@@ -270,7 +268,7 @@ class RBM(EnergyModel):
             weight_decay=None, l1=None, sample_visible: bool = False,
             sample_hidden_reconstruction: bool = False, validation=None, callbacks=None, seed=None,
             optimizer=None, shuffle: bool = True, verbose: bool = True, init_visible_bias: bool = True,
-            checkpoint=None, resume_from=None, monitor_size: int = 1000) -> dict:
+            checkpoint=None, resume_from=None, monitor_size: int = 1000, comm=None) -> dict:
         """Train by CD-k (``persistent=False``) or PCD-k on the rows of ``X`` on the one
         training loop (:class:`~neuronet.energy.rbm_step.RBMStep`).
 
@@ -288,7 +286,10 @@ class RBM(EnergyModel):
         (``EarlyStopping('val_recon_error')``, LR schedules, ``ModelCheckpoint``,
         ``ProgressBar``); ``checkpoint=path`` is ``ModelCheckpoint(path)``;
         ``resume_from`` continues such a run bit for bit (weights, optimiser, the RBM's
-        generator, PCD chains, epoch, history). ``verbose``: a progress bar.
+        generator, PCD chains, epoch, history). ``verbose``: a progress bar. ``comm``
+        (``neuronet.distributed``): data-parallel, every rank given the same ``X``; the
+        CD/PCD statistics of the combined batch by one allreduce, each rank sampling its
+        own stream and ``n_chains / R`` persistent chains (all saved in checkpoints).
 
         Returns a dict of per-epoch lists: ``epoch``, ``loss`` (the energy gap between
         data and negative particles whose gradient CD follows), ``cd_recon_error`` (CD),

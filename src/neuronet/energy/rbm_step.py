@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import optim
 from .. import validation as V
+from ..distributed import get_communicator, rank_generator, split_count
 from ..train.callbacks import Callback, ModelCheckpoint
 from ..train.history import TrainingDiverged
 from ..train.loop import Loop, Step
@@ -118,13 +119,16 @@ def fit_rbm(rbm, X, *, epochs=10, batch_size=100, k=1, persistent=False, n_chain
             momentum=None, momentum_switch_epoch=5, weight_decay=None, l1=None, sample_visible=False,
             sample_hidden_reconstruction=False, validation=None, callbacks=None, seed=None,
             optimizer=None, shuffle=True, verbose=True, init_visible_bias=True, checkpoint=None,
-            resume_from=None, monitor_size=1000):
+            resume_from=None, monitor_size=1000, comm=None):
     """``RBM.fit`` (see there) on the one loop; returns the history as a dict of lists."""
     V.check_int(epochs, "epochs", minimum=1)
     V.check_int(batch_size, "batch_size", minimum=1)
     V.check_int(momentum_switch_epoch, "momentum_switch_epoch", minimum=0)
-    sampler = ContrastiveDivergence(k, persistent, n_chains or (batch_size if persistent else None),
-                                    sample_visible, sample_hidden_reconstruction)
+    comm = get_communicator(comm)
+    chains = n_chains or (batch_size if persistent else None)
+    if chains is not None and comm.size > 1:  # the chains of one process, shared out over the ranks
+        chains = split_count(V.check_int(chains, "n_chains", minimum=comm.size), comm)
+    sampler = ContrastiveDivergence(k, persistent, chains, sample_visible, sample_hidden_reconstruction)
     X = V.check_nonempty(rbm._check_data(X, "X"), "X")
     rbm.visible.warn_if_unsuitable(X, "X")
     if validation is not None:
@@ -138,7 +142,9 @@ def fit_rbm(rbm, X, *, epochs=10, batch_size=100, k=1, persistent=False, n_chain
     step = RBMStep(rbm, opt, sampler, switch)
     loop = Loop(step, epochs=epochs, batch_size=batch_size, shuffle=shuffle, rng=rbm.rng,
                 callbacks=callbacks, progress=verbose, validation=validation, resume_from=resume_from,
-                desc="RBM epoch")
+                desc="RBM epoch", comm=comm)
+    # the loop's order is shared by all ranks; each rank samples its own Gibbs chains
+    rbm.rng = rank_generator(loop.rng, loop.comm)
     # the monitor completes each record and fit's own checkpoint is written before any user hook
     own = [_Monitor(X, V.check_int(monitor_size, "monitor_size", minimum=1))]
     loop.callbacks[:0] = own + ([ModelCheckpoint(checkpoint)] if checkpoint is not None else [])

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..backend import asnumpy, get_array_module, get_default_dtype
+from ..distributed import allreduce_sum, broadcast_parameters, get_communicator, shard
 from ..io import restore, save
 from ..layers.containers import Concat, Sequential
 from ..module import Module
@@ -30,7 +31,7 @@ from ..random import make_rng
 from ..train.loop import Loop
 from ..train.metrics import error_rate
 from ..validation import as_float_array, check_finite, check_int, check_ndim, check_positive
-from .dsn_finetune import FinetuneStep, StackedInputs
+from .dsn_finetune import FinetuneStep, StackedInputs, rbm_initialise
 from .dsn_module import DSNModule, solve_upper
 
 __all__ = ["DSN"]
@@ -175,7 +176,7 @@ class DSN(Module):
     def fit(self, X, y, *, finetune_iters: int = 10, finetune_lr: float = 100.0, chunk: int = 2048,
             validation=None, checkpoint=None, resume: bool = False, progress: bool = False,
             backprop_epochs: int = 0, optimizer=None, batch_size: int = 100, rbm_epochs: int = 0,
-            seed=0) -> list:
+            seed=0, comm=None) -> list:
         """Train the modules one after another; returns one record per module.
 
         Module ``m``: ``U_m`` in closed form, then ``finetune_iters`` full-batch gradient
@@ -190,6 +191,9 @@ class DSN(Module):
         to [0, 1]: the Bernoulli visible units' range).
         ``backprop_epochs > 0`` then trains the whole stack by backprop on the squared
         error through ``nt.fit`` (``optimizer`` defaults to Adam, lr 10⁻³).
+        ``comm`` (:mod:`neuronet.distributed`; every rank given the same data): rank ``r``
+        works on its share of the rows, ``HᵀH``, ``HᵀT`` and ``∂J/∂W`` are summed over the
+        ranks (the single-process ``U`` and steps), rank 0 alone reports and writes.
         """
         check_int(finetune_iters, "finetune_iters", minimum=0)
         check_positive(finetune_lr, "finetune_lr")
@@ -201,24 +205,28 @@ class DSN(Module):
             Xv = self._inputs(validation[0], "validation X")
             val = (Xv, self._targets(validation[1], len(Xv), "validation y"))
         records, start = self._resume(checkpoint) if resume else ([], 0)
+        comm = get_communicator(comm)
+        rows = shard(np.arange(len(X)), comm)
+        broadcast_parameters(self.parameters(), comm)  # every rank starts from rank 0's weights
+        progress = progress and comm.is_root
         lower, lower_v = None, None
         for m, block in enumerate(self.blocks):
-            data = StackedInputs(X, lower, T, chunk)
+            data = StackedInputs(X[rows], lower, T[rows], chunk)
             if m >= start:
                 rec = self._fit_module(m, data, finetune_iters, finetune_lr, progress, seed,
-                                       rbm_epochs)
-            lower, err = self._stack_prediction(block, data, lower)
+                                       rbm_epochs, comm)
+            lower, err = self._stack_prediction(block, data, lower, comm)
             if val is not None:
                 vdata = StackedInputs(val[0], lower_v, val[1], chunk)
                 lower_v, err_v = self._stack_prediction(block, vdata, lower_v)
             if m >= start:
                 records.append(dict(rec, train_error=err, **({} if val is None else {"val_error": err_v})))
-                if checkpoint is not None:
+                if checkpoint is not None and comm.is_root:
                     save(checkpoint, self, extra={"dsn": {"modules_done": m + 1, "records": records}})
         self.records_ = records
         if backprop_epochs:
             self._backprop(X, T, val, backprop_epochs, optimizer, batch_size, checkpoint, resume,
-                           progress, seed)
+                           progress, seed, comm)
         return records
 
     def _resume(self, checkpoint) -> tuple:
@@ -228,7 +236,7 @@ class DSN(Module):
         state = restore(checkpoint, self).extra["dsn"]
         return list(state["records"]), int(state["modules_done"])
 
-    def _fit_module(self, m, data, iters, lr, progress, seed, rbm_epochs=0) -> dict:
+    def _fit_module(self, m, data, iters, lr, progress, seed, rbm_epochs=0, comm=None) -> dict:
         block, t0 = self.blocks[m], time.perf_counter()
         if m > 0 and self.warm_start:
             below = self.blocks[m - 1]
@@ -236,37 +244,31 @@ class DSN(Module):
             block.W.data[:below.n_in] = below.W.data
             block.b.data[...] = below.b.data
         elif rbm_epochs:
-            self._rbm_init(block, data, rbm_epochs, seed, progress)
+            rbm_initialise(block, data, rbm_epochs, seed, progress, comm)
         if iters:
-            step = FinetuneStep(block, SGD(block.lower.parameters(), lr=lr), self.ridge)
+            step = FinetuneStep(block, SGD(block.lower.parameters(), lr=lr), self.ridge, comm=comm)
             Loop(step, epochs=iters, seed=seed, progress=progress,
                  desc=f"module {m + 1}/{self.n_modules} step").run(data)
             objective = step.finish(data)
         else:
-            objective = solve_upper(block, data, self.ridge, need_v=False).objective
+            objective = solve_upper(block, data, self.ridge, need_v=False, comm=comm).objective
         return {"module": m + 1, "objective": objective, "time_s": time.perf_counter() - t0}
 
-    @staticmethod
-    def _rbm_init(block, data, epochs, seed, progress):
-        """``W``, ``b`` of ``block`` from a Bernoulli RBM trained by CD-1 on its inputs."""
-        from ..energy.rbm import RBM
-        xp = get_array_module(data.X)
-        Z = xp.clip(xp.concatenate([z for z, _ in data], axis=0), 0, 1)
-        rbm = RBM(block.n_in, block.hidden, seed=seed, dtype=block.W.data.dtype)
-        rbm.fit(Z, epochs=epochs, batch_size=100, verbose=progress, seed=seed)
-        block.W.data[...] = rbm.W.data
-        block.b.data[...] = rbm.b.data
-
-    def _stack_prediction(self, block, data, lower):
-        """``(lower predictions with y_m appended, error of y_m)`` on ``data``."""
+    def _stack_prediction(self, block, data, lower, comm=None):
+        """``(lower predictions with y_m appended, error of y_m)`` on ``data`` (the error
+        over every rank's rows with ``comm``)."""
         xp = get_array_module(data.X)
         y = xp.concatenate([block.forward(z) for z, _ in data], axis=0)
         T = asnumpy(data.T)
         yn = asnumpy(y)
         err = error_rate(T, yn) if self.targets == "classes" else float(((yn - T) ** 2).sum() / len(T))
+        if comm is not None and comm.size > 1:
+            total = allreduce_sum(np.array([err * len(T), len(T)], dtype=np.float64), comm)
+            err = float(total[0] / total[1])
         return (y if lower is None else xp.concatenate([lower, y], axis=1)), err
 
-    def _backprop(self, X, T, val, epochs, optimizer, batch_size, checkpoint, resume, progress, seed):
+    def _backprop(self, X, T, val, epochs, optimizer, batch_size, checkpoint, resume, progress, seed,
+                  comm=None):
         from ..losses import MSE
         from ..train.callbacks import ModelCheckpoint
         from ..train.supervised import fit
@@ -277,4 +279,4 @@ class DSN(Module):
             self, MSE(), opt, X, T, epochs=epochs, batch_size=batch_size, validation=val,
             seed=seed, progress=progress, metrics=metrics,
             callbacks=[ModelCheckpoint(path)] if path else None,
-            resume_from=path if resume and path is not None and path.exists() else None)
+            resume_from=path if resume and path is not None and path.exists() else None, comm=comm)

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import math
 
-from ..backend import get_array_module
+from ..backend import asnumpy, get_array_module
+from ..distributed.statistics import allreduce_sum
 from ..train.batches import Batches
 from ..train.loop import Step
 from .dsn_module import DSNModule, accumulate_finetune_gradient, solve_upper
 
-__all__ = ["StackedInputs", "FinetuneStep"]
+__all__ = ["StackedInputs", "FinetuneStep", "rbm_initialise"]
 
 
 class StackedInputs(Batches):
@@ -59,18 +60,21 @@ class FinetuneStep(Step):
     """
 
     def __init__(self, module: DSNModule, optimizer, ridge: float, grow: float = 1.2,
-                 shrink: float = 0.5):
+                 shrink: float = 0.5, comm=None):
         self.model, self.optimizer, self.ridge = module, optimizer, float(ridge)
+        self.comm = comm  # several ranks, each with its rows: statistics and gradient summed
         self.grow, self.shrink = float(grow), float(shrink)
         self.best_objective, self._best = math.inf, None
 
     def compute(self, data: StackedInputs) -> dict:
         params = self.model.lower.parameters()
-        sol = solve_upper(self.model, data, self.ridge)
-        if sol.objective <= self.best_objective:
+        sol = solve_upper(self.model, data, self.ridge, comm=self.comm)
+        if sol.objective <= self.best_objective:  # J is global: every rank decides alike
             if self._best is not None:
                 self.optimizer.lr *= self.grow
             accumulate_finetune_gradient(self.model, data, sol)
+            if self.comm is not None:
+                allreduce_sum([p.grad for p in params], self.comm)
             self.best_objective = sol.objective
             self._best = ([p.data.copy() for p in params], [p.grad.copy() for p in params],
                           sol.U.copy())
@@ -84,10 +88,25 @@ class FinetuneStep(Step):
 
     def finish(self, data: StackedInputs) -> float:
         """``U`` solved at the final ``W``; back to the best ``W`` seen if that was lower."""
-        final = solve_upper(self.model, data, self.ridge, need_v=False).objective
+        final = solve_upper(self.model, data, self.ridge, need_v=False, comm=self.comm).objective
         if self._best is not None and final > self.best_objective:
             for p, saved in zip(self.model.lower.parameters(), self._best[0]):
                 p.data[...] = saved
             self.model.U.data[...] = self._best[2]
             return self.best_objective
         return final
+
+
+def rbm_initialise(block: DSNModule, data: StackedInputs, epochs: int, seed, progress: bool, comm=None):
+    """``W``, ``b`` of ``block`` from a Bernoulli RBM trained by CD-1 on its inputs ``z``
+    (clipped to [0, 1]: the visible units' range). With ``comm`` the ranks' rows are
+    gathered in rank order (all of ``z`` on every rank) and the RBM trains data-parallel."""
+    from ..energy.rbm import RBM
+    xp = get_array_module(data.X)
+    Z = xp.clip(xp.concatenate([z for z, _ in data], axis=0), 0, 1)
+    if comm is not None and comm.size > 1:
+        Z = xp.concatenate([xp.asarray(part) for part in comm.allgather(asnumpy(Z))], axis=0)
+    rbm = RBM(block.n_in, block.hidden, seed=seed, dtype=block.W.data.dtype)
+    rbm.fit(Z, epochs=epochs, batch_size=100, verbose=progress, seed=seed, comm=comm)
+    block.W.data[...] = rbm.W.data
+    block.b.data[...] = rbm.b.data

@@ -29,6 +29,7 @@ gradient of ``W`` and ``b`` follows through the sigmoid and the dense layer
 from __future__ import annotations
 
 from ..backend import get_array_module, get_default_dtype
+from ..distributed.statistics import allreduce_ridge_statistics
 from ..layers.activations import Sigmoid
 from ..layers.dense import Dense
 from ..module import Module, Parameter
@@ -88,8 +89,9 @@ class DSNModule(Module):
         return self.lower.backward_curvature(self.act.backward_curvature(d2h))
 
 
-def upper_statistics(module: DSNModule, batches) -> tuple[RidgeStatistics, float]:
-    """``(HᵀH, HᵀT)`` summed over ``batches`` (an iterable of ``(Z_b, T_b)``), and ``Σ‖T‖²``."""
+def upper_statistics(module: DSNModule, batches, comm=None) -> tuple[RidgeStatistics, float]:
+    """``(HᵀH, HᵀT)`` summed over ``batches`` (an iterable of ``(Z_b, T_b)``), and ``Σ‖T‖²``;
+    with ``comm`` (several ranks, each with its own rows) summed over the ranks as well."""
     dtype = module.U.data.dtype
     stats = RidgeStatistics(module.hidden, module.n_out, dtype=dtype,
                             xp=get_array_module(module.U.data))
@@ -98,6 +100,8 @@ def upper_statistics(module: DSNModule, batches) -> tuple[RidgeStatistics, float
         t = as_float_array(t, dtype, "T")
         stats.add(module.hidden_units(z), t)
         tt += float((t * t).sum())
+    if comm is not None and comm.size > 1:
+        return allreduce_ridge_statistics(stats, tt, comm)
     return stats, tt
 
 
@@ -118,9 +122,10 @@ class UpperSolution:
         self.objective = max(sq, 0.0) / max(self.n, 1)
 
 
-def solve_upper(module: DSNModule, batches, ridge: float, need_v: bool = True) -> UpperSolution:
-    """One pass over ``batches``: the statistics, then the closed-form ``U`` (set in the module)."""
-    stats, tt = upper_statistics(module, batches)
+def solve_upper(module: DSNModule, batches, ridge: float, need_v: bool = True, comm=None) -> UpperSolution:
+    """One pass over ``batches``: the statistics (summed over ``comm``'s ranks), then the
+    closed-form ``U`` (set in the module)."""
+    stats, tt = upper_statistics(module, batches, comm)
     sol = UpperSolution(stats, tt, ridge, need_v)
     module.U.data[...] = sol.U
     return sol

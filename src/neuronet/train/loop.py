@@ -144,8 +144,20 @@ class Loop:
         return {"epoch": self.epoch, "q": self.q, "lr": getattr(self.optimizer, "lr", None),
                 "history": self.history.records, "q_trace": list(self.history.q_trace),
                 "callbacks": [c.state_dict() for c in self.callbacks],
-                "step": self.step.state_dict(),
+                "step": self._step_state(),
                 "batches": self.batches.state_dict() if self.batches is not None else {}}
+
+    def _step_state(self) -> dict:
+        """The step's state; with several ranks every rank's (its own chains and streams),
+        gathered in rank order (a collective: every rank builds the state, rank 0 writes)."""
+        state = self.step.state_dict()
+        return {"ranks": self.comm.allgather(state)} if self.comm.size > 1 else state
+
+    def _own_step_state(self, state: dict) -> dict:
+        """This rank's part of a saved step state (rank ``r mod R`` of a run on ``R`` ranks)."""
+        if "ranks" not in state:
+            return state
+        return state["ranks"][self.comm.rank % len(state["ranks"])]
 
     def save_checkpoint(self, path, extra: dict | None = None):
         """Atomically write model, optimiser, RNG, epoch, history and step state to ``path``."""
@@ -169,7 +181,7 @@ class Loop:
         self.history = History(list(st.get("history", [])), list(st.get("q_trace", [])))
         for c, s in zip(self.callbacks, st.get("callbacks", [])):
             c.load_state_dict(s)
-        self.step.load_state_dict(st.get("step") or {})
+        self.step.load_state_dict(self._own_step_state(st.get("step") or {}))
         if self.batches is not None:
             self.batches.load_state_dict(st.get("batches") or {})
         return ck
