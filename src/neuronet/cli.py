@@ -62,12 +62,11 @@ def _run_setup(args):
     return cfg, tcfg, out, ckpt, data, (model, loss, opt)
 
 
-def _write_results(args, cfg, out, ckpt, hist, model, loss, test, train_time):
-    """model.npz, history.json, metrics.json, curves.png and the closing line of a run."""
+def _write_results(args, cfg, out, ckpt, hist, model, loss, test, train_time, final):
+    """history.json, metrics.json, curves.png and the closing line of a run (``final``: the
+    model.npz written: best weights if early stopping restored them; checkpoint.npz stays
+    the exact state of the last epoch, for --resume)."""
     from .train.supervised import evaluate
-    # the final model (best weights if early stopping restored them); checkpoint.npz stays
-    # the exact state of the last epoch, for --resume
-    final = hist.trainer.save_checkpoint(out / "model.npz", extra={"config": cfg})
     res = evaluate(model, loss, *test)
     metrics = {"test_loss": res["loss"], "test_accuracy": res.get("accuracy"),
                "epochs": hist.trainer.epoch,
@@ -102,8 +101,11 @@ def cmd_train(args) -> int:
                smoothing=float(tcfg.get("smoothing", 0.05)), clip_grad_norm=tcfg.get("clip_grad_norm"),
                callbacks=_callbacks(tcfg, ckpt, not args.no_progress, cfg),
                resume_from=ckpt if args.resume else None, comm="auto", **kw)
+    # every rank takes part in the final checkpoint (each gives its step state); rank 0 writes
+    final = hist.trainer.save_checkpoint(out / "model.npz", extra={"config": cfg})
     if hist.trainer.comm.is_root:  # under mpiexec: rank 0 reports and writes
-        _write_results(args, cfg, out, ckpt, hist, model, loss, (Xte, yte), time.perf_counter() - t0)
+        _write_results(args, cfg, out, ckpt, hist, model, loss, (Xte, yte), time.perf_counter() - t0,
+                       final)
     return 0
 
 

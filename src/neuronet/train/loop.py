@@ -160,7 +160,8 @@ class Loop:
         return state["ranks"][self.comm.rank % len(state["ranks"])]
 
     def save_checkpoint(self, path, extra: dict | None = None):
-        """Atomically write model, optimiser, RNG, epoch, history and step state to ``path``."""
+        """Atomically write model, optimiser, RNG, epoch, history and step state to ``path``.
+        With several ranks every rank must call it (it gathers their step states); rank 0 writes."""
         meta = {"trainer": self.state()}
         if extra:
             meta.update(extra)
