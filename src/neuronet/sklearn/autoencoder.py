@@ -27,7 +27,7 @@ class DeepAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     ``(1000, 500, 250, 30)``); ``code`` (``'gaussian'``: linear, ``'bernoulli'``:
     logistic); ``pretrain_epochs`` of CD-1 per RBM with ``batch_size``; ``max_iter``
     epochs of fine-tuning by Adam at ``learning_rate_init``; ``random_state``,
-    ``verbose``. Fitted: ``model_`` (``nt.models.DeepAutoencoder``), ``history_``.
+    ``verbose``. Fitted: ``model_`` (``nt.models.DeepAutoencoder``), ``history_``, ``n_iter_``.
     """
 
     def __init__(self, hidden_layer_sizes=(256, 64, 16), code="gaussian", pretrain_epochs: int = 10,
@@ -63,6 +63,7 @@ class DeepAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
             hist = self.model_.fit(X, epochs=self.max_iter, batch_size=batch, lr=self.learning_rate_init,
                                    seed=seed, progress=bool(self.verbose))
             self.history_ = hist.to_dict()
+        self.n_iter_ = len(self.history_.get("loss", []))  # fine-tuning epochs run (scikit-learn's n_iter_)
         return self
 
     def _dtype(self):

@@ -148,10 +148,10 @@ class Loop:
                 "batches": self.batches.state_dict() if self.batches is not None else {}}
 
     def _step_state(self) -> dict:
-        """The step's state; with several ranks every rank's (its own chains and streams),
-        gathered in rank order (a collective: every rank builds the state, rank 0 writes)."""
+        """The step's state; with several ranks and a stateful step every rank's (its own
+        chains and streams), gathered in rank order (a collective: rank 0 alone writes)."""
         state = self.step.state_dict()
-        return {"ranks": self.comm.allgather(state)} if self.comm.size > 1 else state
+        return {"ranks": self.comm.allgather(state)} if self.comm.size > 1 and state else state
 
     def _own_step_state(self, state: dict) -> dict:
         """This rank's part of a saved step state (rank ``r mod R`` of a run on ``R`` ranks)."""
@@ -161,7 +161,8 @@ class Loop:
 
     def save_checkpoint(self, path, extra: dict | None = None):
         """Atomically write model, optimiser, RNG, epoch, history and step state to ``path``.
-        With several ranks every rank must call it (it gathers their step states); rank 0 writes."""
+        With several ranks and a stateful step (an energy model's chains) every rank must call
+        it, since it gathers their states; rank 0 alone writes."""
         meta = {"trainer": self.state()}
         if extra:
             meta.update(extra)
