@@ -65,6 +65,20 @@ def to_device(x, device: str = "cpu"):
     raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
 
 
+def device_of(x) -> str:
+    """``'cuda'`` for a CuPy array, else ``'cpu'``: the name ``Module.to`` takes."""
+    return "cuda" if get_array_module(x) is not np else "cpu"
+
+
+def step_scalar(x):
+    """A scalar a training step reports: a Python ``float`` from NumPy; from CuPy the 0-d
+    device array itself, so the step copies nothing to the host (whoever reads the value,
+    e.g. at the end of an epoch, makes the one copy)."""
+    if _cupy is not None and isinstance(x, _cupy.ndarray):
+        return x
+    return float(x)
+
+
 def asnumpy(x):
     """A NumPy array from a NumPy or CuPy array (or anything array-like)."""
     if _cupy is not None and isinstance(x, _cupy.ndarray):

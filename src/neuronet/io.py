@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .module import Module
+from .random import rng_state, set_rng_state
 from .spec import CheckpointError, build_module, decode_json, encode_json
 
 __all__ = ["save", "load", "restore", "load_checkpoint", "Checkpoint", "CheckpointError",
@@ -31,7 +32,6 @@ __all__ = ["save", "load", "restore", "load_checkpoint", "Checkpoint", "Checkpoi
 FORMAT = "neuronet-checkpoint/1"
 
 
-# ------------------------------------------------------- module RNG states
 def _named_modules(module: Module, prefix: str = ""):
     yield prefix, module
     for name, child in module.children():
@@ -45,7 +45,7 @@ def module_rng_states(model: Module) -> dict:
     for prefix, m in _named_modules(model):
         for attr, v in m.__dict__.items():
             if isinstance(v, np.random.Generator):
-                out[prefix + attr] = v.bit_generator.state
+                out[prefix + attr] = rng_state(v)
     return out
 
 
@@ -53,7 +53,7 @@ def set_module_rng_states(model: Module, states: dict) -> None:
     for prefix, m in _named_modules(model):
         for attr, v in m.__dict__.items():
             if isinstance(v, np.random.Generator) and prefix + attr in states:
-                v.bit_generator.state = states[prefix + attr]
+                set_rng_state(v, states[prefix + attr])
 
 
 # ---------------------------------------------------------------- writing
@@ -154,7 +154,7 @@ class Checkpoint:
     def restore_rng(self, rng: np.random.Generator) -> None:
         if self.rng_state is None:
             raise CheckpointError("this checkpoint holds no RNG state")
-        rng.bit_generator.state = self.rng_state
+        set_rng_state(rng, self.rng_state)
 
 
 def _read_npz(path: Path) -> dict:

@@ -154,6 +154,7 @@ class Module(Registered, kind="module"):
             if p.curv is not None:
                 p.curv = p.curv.astype(dtype)
         for m in self.modules():
+            m._convert_state_arrays(lambda v: v.astype(dtype))
             m._on_dtype_change(dtype)
         return self
 
@@ -166,7 +167,19 @@ class Module(Registered, kind="module"):
                 p.curv = to_device(p.curv, device)
             if p.mask is not None:
                 p.mask = to_device(p.mask, device)
+        for m in self.modules():
+            m._convert_state_arrays(lambda v: to_device(v, device))
         return self
+
+    #: attributes holding arrays beside the parameters (a sampler's persistent chains; None
+    #: while unset): astype() and to() convert them with the parameters
+    _state_arrays: tuple = ()
+
+    def _convert_state_arrays(self, convert) -> None:
+        for name in self._state_arrays:
+            value = getattr(self, name, None)
+            if value is not None:
+                setattr(self, name, convert(value))
 
     def _on_dtype_change(self, dtype) -> None:
         """Hook for modules that keep non-parameter buffers (none by default)."""

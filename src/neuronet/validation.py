@@ -12,11 +12,15 @@ import numpy as np
 from .backend import get_array_module
 
 
-def as_float_array(x, dtype, name: str = "input"):
+def as_float_array(x, dtype, name: str = "input", like=None):
     """``x`` as a floating array of ``dtype``; integers and bools are converted.
 
+    ``like`` (a model's parameter array): ``x`` is put on its device, so host data
+    given to a model on a GPU are copied there once, at the call.
     Raises ``TypeError`` for non-numeric data (strings, objects, complex).
     """
+    if like is not None and get_array_module(like) is not np:
+        x = get_array_module(like).asarray(x)
     xp = get_array_module(x)
     if not hasattr(x, "dtype"):
         try:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import validation as V
+from ..backend import asnumpy, get_array_module
 from ..random import make_rng
 from .annealing import linear_schedule
 from .monitors import _is_dbm, free_energy64
@@ -100,25 +101,26 @@ def ais_log_partition(rbm, data=None, base_visible_bias=None, n_runs: int = 100,
     V.check_int(n_runs, "n_runs", minimum=2)
     rng = make_rng(rng, seed)
     betas = check_betas(betas)
+    xp = get_array_module(rbm.W.data)  # the runs go on the model's device
     W = rbm.W.data.astype(dtype)
     a = rbm.a.data.astype(dtype)
     b = rbm.b.data.astype(dtype)
     if base_visible_bias is None:
         base_visible_bias = (rbm.visible.init_bias(rbm._check_data(data).astype(dtype))
-                             if data is not None else np.zeros_like(a))
-    a_A = np.asarray(base_visible_bias, dtype=dtype)
+                             if data is not None else xp.zeros_like(a))
+    a_A = V.as_float_array(base_visible_bias, dtype, "base_visible_bias", like=a)
     V.check_features(a_A[None], rbm.n_visible, name="base_visible_bias", what="visible units")
     vis, hid = rbm.visible, rbm.hidden
-    log_z_base = float(vis.log_partition(a_A[None])[0] + hid.log_partition(np.zeros((1, rbm.n_hidden), dtype))[0])
+    log_z_base = float(vis.log_partition(a_A[None])[0] + hid.log_partition(xp.zeros((1, rbm.n_hidden), dtype))[0])
     d = a - a_A
 
-    v = vis.sample(vis.mean(np.repeat(a_A[None], n_runs, axis=0)), rng)
-    x = np.empty((n_runs, rbm.n_hidden), dtype)
-    xin = np.empty((n_runs, rbm.n_visible), dtype)
-    log_w = np.zeros(n_runs)
+    v = vis.sample(vis.mean(xp.repeat(a_A[None], n_runs, axis=0)), rng)
+    x = xp.empty((n_runs, rbm.n_hidden), dtype)
+    xin = xp.empty((n_runs, rbm.n_visible), dtype)
+    log_w = xp.zeros(n_runs)
     for k in range(1, len(betas)):
         bk, bprev = betas[k], betas[k - 1]
-        np.matmul(v, W, out=x)
+        xp.matmul(v, W, out=x)
         x += b
         # log p*_k(v) − log p*_{k−1}(v): the bias part is (β_k − β_{k−1}) (a − a_A)ᵀv
         log_w += (bk - bprev) * (v @ d) + hid.log_partition(bk * x) - hid.log_partition(bprev * x)
@@ -126,7 +128,7 @@ def ais_log_partition(rbm, data=None, base_visible_bias=None, n_runs: int = 100,
             x *= bk
             h = hid.sample(hid.mean(x, out=x), rng, out=x)
             # visible input (1 − β_k) a_A + β_k (a + W h)
-            np.matmul(h, W.T, out=xin)
+            xp.matmul(h, W.T, out=xin)
             xin *= bk
             xin += (1.0 - bk) * a_A + bk * a
             v = vis.sample(vis.mean(xin, out=xin), rng, out=v if v.dtype == dtype else None)
@@ -142,7 +144,9 @@ def check_betas(betas) -> np.ndarray:
 
 
 def ais_result(log_w, log_z_base: float, n_betas: int) -> AISResult:
-    """``log Ẑ = log Z_A + log mean(w)`` and ``log(Ẑ ± 3σ̂)``, ``σ̂ = std(w)/√M``, from the log-weights."""
+    """``log Ẑ = log Z_A + log mean(w)`` and ``log(Ẑ ± 3σ̂)``, ``σ̂ = std(w)/√M``, from the log-weights
+    (taken to the host here, once, at the end of the runs)."""
+    log_w = asnumpy(log_w)
     top = float(log_w.max())
     w = np.exp(log_w - top)
     mean, sd = float(w.mean()), float(w.std()) / math.sqrt(len(w))

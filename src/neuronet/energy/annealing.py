@@ -9,18 +9,21 @@ import numpy as np
 
 from ..backend import get_array_module
 from ..layers.activations import sigmoid  # noqa: F401  (re-exported: the one σ)
+from ..random import generator_for
 
 
 def sample_bernoulli(p, rng: np.random.Generator, out=None):
     """``s = 1[u < p]`` with ``u ~ U(0, 1)`` drawn in ``p``'s dtype (float32 stays float32).
 
     ``out`` (same shape and dtype as ``p``) is reused when given: no allocation
-    per call in a training loop.
+    per call in a training loop. ``u`` is drawn on ``p``'s device (:func:`~neuronet.random.generator_for`).
     """
-    u = rng.random(p.shape, dtype=p.dtype if p.dtype in (np.float32, np.float64) else np.float64)
+    xp = get_array_module(p)
+    u = generator_for(rng, xp).random(p.shape, dtype=p.dtype if p.dtype in (np.float32, np.float64)
+                                      else np.float64)
     if out is None:
         return (u < p).astype(p.dtype)
-    np.less(u, p, out=out, casting="unsafe")
+    xp.less(u, p, out=out, casting="unsafe")
     return out
 
 
@@ -61,21 +64,25 @@ def sequential_sweep(S, W, H, order, decide, block: int = 64):
     fields are updated per unit (O(B·block)); the rest of ``H`` gets one GEMM
     ``H += ΔS_block · W_block`` at the block's end. A sweep so costs
     O(B·n·block) elementwise + O(B·n²) in BLAS instead of n separate O(B·n) updates.
+    On a GPU (CuPy) every update is the dense one: skipping unchanged chains would need
+    their count on the host, a device-to-host copy per unit.
     """
     xp = get_array_module(S)
+    if xp is not np:
+        return _dense_sweep(S, W, H, np.asarray(order), decide, block, xp)
     order = np.asarray(order)
     B = S.shape[0]
     for start in range(0, order.size, block):
         idx = order[start:start + block]
         # the block's states and fields transposed, (k, B): unit j's column is a contiguous row
-        Sb = xp.ascontiguousarray(S[:, idx].T)
+        Sb = np.ascontiguousarray(S[:, idx].T)
         Sb0 = Sb.copy()
-        Hb = xp.ascontiguousarray(H[:, idx].T)
-        Wbb = W[xp.ix_(idx, idx)] if xp is np else W[idx][:, idx]
+        Hb = np.ascontiguousarray(H[:, idx].T)
+        Wbb = W[np.ix_(idx, idx)]
         for j, unit in enumerate(idx):
             new = decide(Hb[j], Sb[j], int(unit))
             d = new - Sb[j]
-            rows = xp.flatnonzero(d)
+            rows = np.flatnonzero(d)
             if rows.size == 0:
                 continue
             Sb[j] = new
@@ -84,11 +91,30 @@ def sequential_sweep(S, W, H, order, decide, block: int = 64):
             else:  # few changed (deterministic descent near a fixed point): only those chains
                 Hb[:, rows] += Wbb[:, j, None] * d[rows]
         dS = Sb - Sb0
-        rows = xp.flatnonzero(dS.any(axis=0))
+        rows = np.flatnonzero(dS.any(axis=0))
         if rows.size == 0:
             continue
         S[rows[:, None], idx] = Sb[:, rows].T
         H[rows] += dS[:, rows].T @ W[idx]
+    return S, H
+
+
+def _dense_sweep(S, W, H, order, decide, block, xp):
+    """:func:`sequential_sweep` with dense updates only (the same states and fields, no host sync)."""
+    for start in range(0, order.size, block):
+        host_idx = order[start:start + block]
+        idx = xp.asarray(host_idx)
+        Sb = xp.ascontiguousarray(S[:, idx].T)
+        Sb0 = Sb.copy()
+        Hb = xp.ascontiguousarray(H[:, idx].T)
+        Wbb = W[idx][:, idx]
+        for j, unit in enumerate(host_idx):
+            new = decide(Hb[j], Sb[j], int(unit))
+            Hb += Wbb[:, j, None] * (new - Sb[j])
+            Sb[j] = new
+        dS = Sb - Sb0
+        S[:, idx] = Sb.T
+        H += dS.T @ W[idx]
     return S, H
 
 
@@ -103,19 +129,21 @@ def gibbs_sweep(S, W, b, T: float, rng: np.random.Generator, order=None, H=None,
     order; pass the hidden units only for a clamped phase). ``H`` (B, n), the
     fields ``S·W + b``, is reused when given. Returns ``(S, H)``.
     """
-    if not (np.isfinite(T) and T > 0):
+    if not (np.isfinite(T) and T > 0):  # host: a number
         raise ValueError(f"temperature T must be positive and finite, got {T}")
     n = W.shape[0]
-    order = rng.permutation(n) if order is None else np.asarray(order)
+    order = rng.permutation(n) if order is None else np.asarray(order)  # host: the visiting order
     if H is None:
         H = S @ W + b
     # u < σ(ΔE/T)  ⇔  ΔE > T·ln(u/(1−u)): the uniforms of the whole sweep become thresholds
     # in one vectorised call, and each unit's draw is a comparison (no σ per unit).
-    U = rng.random((order.size, S.shape[0]), dtype=S.dtype if S.dtype == np.float32 else np.float64)
+    xp = get_array_module(S)
+    U = generator_for(rng, xp).random((order.size, S.shape[0]),
+                                      dtype=S.dtype if S.dtype == np.float32 else np.float64)
     with np.errstate(divide="ignore"):
-        Z = (T * (np.log(U) - np.log1p(-U))).astype(H.dtype, copy=False)
-    pos = np.empty(n, dtype=np.int64)
-    pos[order] = np.arange(order.size)
+        Z = (T * (xp.log(U) - xp.log1p(-U))).astype(H.dtype, copy=False)
+    pos = np.empty(n, dtype=np.int64)  # host: each unit's row of Z
+    pos[order] = np.arange(order.size)  # host
     one = S.dtype.type(1)
 
     def decide(h, s, i):

@@ -25,9 +25,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..backend import get_default_dtype
+from ..backend import get_array_module, get_default_dtype, step_scalar
 from ..module import Parameter
-from ..random import make_rng
+from ..random import generator_for, make_rng
 from ..validation import (as_float_array, as_symmetric_weights, check_features, check_int, check_ndim,
                           check_positive)
 from .annealing import gibbs_sweep
@@ -54,6 +54,8 @@ class BoltzmannMachine(ExactEnumeration, EnergyModel):
     zero by the parameter's mask; biases ``b`` start at 0.
     """
 
+    _state_arrays = ("_chains",)  # the persistent free-phase chains
+
     def __init__(self, n_visible: int, n_hidden: int = 0, init_std: float = 0.01, dtype=None,
                  rng=None, seed=None):
         self.n_visible = check_int(n_visible, "n_visible", minimum=1)
@@ -66,7 +68,7 @@ class BoltzmannMachine(ExactEnumeration, EnergyModel):
         W = np.triu(A, 1)
         self.W = Parameter((W + W.T).astype(dtype), mask=~np.eye(self.n, dtype=bool), name="W")
         self.b = Parameter(np.zeros(self.n, dtype=dtype), name="b")
-        self._chains = None  # persistent free-phase chains
+        self._chains = None  # persistent free-phase chains (moved and cast with the parameters)
 
     @classmethod
     def from_weights(cls, W, b=None, n_visible: int | None = None, dtype=None, atol: float = 1e-8):
@@ -88,11 +90,12 @@ class BoltzmannMachine(ExactEnumeration, EnergyModel):
 
     # ----------------------------------------------------------------- checks
     def _states(self, s, n: int, name: str):
-        s = as_float_array(s, self.W.data.dtype, name)
+        s = as_float_array(s, self.W.data.dtype, name, like=self.W.data)
         check_ndim(s, (1, 2), name, f"(n,) or (batch, n) with n = {n}")
         check_features(s, n, name=name, what="units")
-        if not np.isin(s, (0, 1)).all():
-            raise ValueError(f"{name} must hold binary states 0 and 1, got values {np.unique(s)[:5]}")
+        if not bool(((s == 0) | (s == 1)).all()):
+            raise ValueError(f"{name} must hold binary states 0 and 1, got values "
+                             f"{get_array_module(s).unique(s)[:5]}")
         return s
 
     @staticmethod
@@ -106,7 +109,8 @@ class BoltzmannMachine(ExactEnumeration, EnergyModel):
         return self._energy(S)
 
     def _energy(self, S):
-        return -(S @ self.b.data) - 0.5 * np.einsum("...i,...i->...", S @ self.W.data, S)
+        xp = get_array_module(S)
+        return -(S @ self.b.data) - 0.5 * xp.einsum("...i,...i->...", S @ self.W.data, S)
 
     def energy_gap(self, s):
         """``ΔE_i = b_i + Σ_j w_ij s_j`` for every unit (B, n): the input of ``p_i = σ(ΔE_i/T)``."""
@@ -134,14 +138,15 @@ class BoltzmannMachine(ExactEnumeration, EnergyModel):
             if units.size:
                 gibbs_sweep(S, W, b, float(T), rng, order=rng.permutation(units), H=H)
             if trace:
-                energies.append(float(np.mean(self._energy(S))))
+                energies.append(float(self._energy(S).mean()))  # a trace, not a training step
         return (S, np.array(energies)) if trace else S
 
     def random_states(self, n_chains: int, rng=None):
         """``n_chains`` uniformly random states (C, n)."""
         rng = self._rng_or(rng)
         n_chains = check_int(n_chains, "n_chains", minimum=1)
-        return (rng.random((n_chains, self.n)) < 0.5).astype(self.W.data.dtype)
+        xp = get_array_module(self.W.data)
+        return (generator_for(rng, xp).random((n_chains, self.n)) < 0.5).astype(self.W.data.dtype)
 
     def sample(self, n: int = 100, steps: int = 100, T: float = 1.0, schedule=None,
                init=None, rng=None):
@@ -153,7 +158,7 @@ class BoltzmannMachine(ExactEnumeration, EnergyModel):
             self._temperature(T)
             schedule = np.full(check_int(steps, "steps", minimum=1), float(T))
         S = self.random_states(n, rng) if init is None else self._states(init, self.n, "init").copy()
-        return self.gibbs(np.atleast_2d(S), schedule, rng=rng)
+        return self.gibbs(S if S.ndim == 2 else S[None, :], schedule, rng=rng)
 
     def anneal(self, n_chains: int, schedule, rng=None) -> AnnealResult:
         """Simulated annealing: Gibbs sweeps along the falling ``schedule`` from random states.
@@ -176,15 +181,16 @@ class BoltzmannMachine(ExactEnumeration, EnergyModel):
         times.
         """
         rng = self._rng_or(rng)
+        xp = get_array_module(self.W.data)
         if V is not None:
-            V = np.atleast_2d(self._states(V, self.n_visible, "V"))
-            S = np.concatenate([V, self.random_states(len(V), rng)[:, self.n_visible:]], axis=1)
+            V = xp.atleast_2d(self._states(V, self.n_visible, "V"))
+            S = xp.concatenate([V, self.random_states(len(V), rng)[:, self.n_visible:]], axis=1)
             if self.n_hidden:
-                self.gibbs(S, np.ones(sweeps), clamp_visible=True, rng=rng)
+                self.gibbs(S, np.ones(sweeps), clamp_visible=True, rng=rng)  # host: temperatures
         else:
             if self._chains is None or self._chains.shape != (n_chains, self.n):
                 self._chains = self.random_states(n_chains, rng)
-            S = self.gibbs(self._chains, np.ones(sweeps), rng=rng)
+            S = self.gibbs(self._chains, np.ones(sweeps), rng=rng)  # host: temperatures
         S = S.astype(np.float64)
         return S.T @ S / len(S), S.mean(0)
 
@@ -204,13 +210,14 @@ class BoltzmannMachine(ExactEnumeration, EnergyModel):
             neg = self.sampled_statistics(None, sweeps=sweeps, n_chains=n_chains, rng=rng)
         else:
             raise ValueError(f"method must be 'gibbs' or 'exact', got {method!r}")
-        dss, ds = pos[0] - neg[0], pos[1] - neg[1]
+        xp = get_array_module(self.W.data)
+        dss, ds = xp.asarray(pos[0] - neg[0]), xp.asarray(pos[1] - neg[1])  # exact: from the host
         gW = -dss
-        np.fill_diagonal(gW, 0)
+        xp.fill_diagonal(gW, 0)
         self.W.grad += gW.astype(self.W.grad.dtype)
         self.b.grad += -ds.astype(self.b.grad.dtype)
-        W, b = self._params64()
-        return float(-(b @ ds) - 0.5 * np.sum(W * dss))
+        W, b = self.W.data.astype(np.float64), self.b.data.astype(np.float64)
+        return step_scalar(-(b @ ds) - 0.5 * xp.sum(W * dss))
 
     def fit(self, X, epochs: int = 100, lr=None, method: str = "gibbs", batch_size: int | None = None,
             sweeps: int = 10, n_chains: int = 100, optimizer=None, progress: bool = True,

@@ -4,11 +4,14 @@
 exact expectations ``⟨s sᵀ⟩``, ``⟨s⟩`` (free, or clamped to data) by summing over
 every state, in chunks of ``2^16`` rows; refused above ``EXACT_MAX_UNITS`` units.
 The oracle that the sampled statistics and the learning rule are tested against.
+It runs on the host for a machine on any device (the parameters and data are copied
+there once per call: a model small enough to enumerate is small to copy).
 """
 from __future__ import annotations
 
 import numpy as np
 
+from ..backend import asnumpy
 from ..validation import check_int
 from .units import BernoulliUnits
 
@@ -73,7 +76,7 @@ class ExactEnumeration:
             yield start, enumerate_states(self.n, start, min(total, start + _CHUNK))
 
     def _params64(self):
-        return self.W.data.astype(np.float64), self.b.data.astype(np.float64)
+        return asnumpy(self.W.data).astype(np.float64), asnumpy(self.b.data).astype(np.float64)
 
     def log_partition(self, T: float = 1.0) -> float:
         """``ln Z = ln Σ_s exp(−E(s)/T)`` by enumerating all ``2^n`` states."""
@@ -106,13 +109,13 @@ class ExactEnumeration:
 
     def log_likelihood(self, V) -> float:
         """Mean ``ln P(v)`` of the rows of ``V`` (exact, by enumeration)."""
-        V = np.atleast_2d(self._states(V, self.n_visible, "V"))
+        V = np.atleast_2d(asnumpy(self._states(V, self.n_visible, "V")))
         logp = np.log(self.visible_distribution())
         return float(np.mean(logp[states_to_index(V)]))
 
     def kl_to_data(self, V) -> float:
         """``KL(P_data‖P_model)`` over the visibles, P_data the empirical distribution of ``V``."""
-        return kl_divergence(data_distribution(np.atleast_2d(self._states(V, self.n_visible, "V"))),
+        return kl_divergence(data_distribution(np.atleast_2d(asnumpy(self._states(V, self.n_visible, "V")))),
                              self.visible_distribution())
 
     def exact_statistics(self, V=None):
@@ -127,7 +130,7 @@ class ExactEnumeration:
                 ss += S.T @ pw
                 s += pw.sum(0)
             return ss, s
-        V = np.atleast_2d(self._states(V, self.n_visible, "V")).astype(np.float64)
+        V = np.atleast_2d(asnumpy(self._states(V, self.n_visible, "V"))).astype(np.float64)
         nv = self.n_visible
         if self.n_hidden == 0:
             return V.T @ V / len(V), V.mean(0)

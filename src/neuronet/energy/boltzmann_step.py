@@ -12,9 +12,9 @@ persistent chains are the step's state, so a resumed run is bit-identical.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .. import optim
+from ..backend import asnumpy, get_array_module
+from ..random import set_rng_state
 from ..train.callbacks import Callback, ModelCheckpoint
 from ..train.loop import Loop, Step
 from ..validation import check_int, check_positive
@@ -38,14 +38,16 @@ class BoltzmannStep(Step):
         return {"loss": bm.accumulate_gradient(v, self.method, self.sweeps, self.n_chains, bm.rng)}
 
     def state_dict(self) -> dict:
-        return {"rng": self.model.rng.bit_generator.state, "chains": self.model._chains}
+        chains = self.model._chains
+        return {"rng": self.model.rng.bit_generator.state, "chains": None if chains is None else asnumpy(chains)}
 
     def load_state_dict(self, state: dict) -> None:
         if state:
             bm = self.model
-            bm.rng.bit_generator.state = state["rng"]
+            set_rng_state(bm.rng, state["rng"])
             chains = state.get("chains")
-            bm._chains = None if chains is None else np.asarray(chains, dtype=bm.W.data.dtype)
+            xp = get_array_module(bm.W.data)
+            bm._chains = None if chains is None else xp.asarray(chains, dtype=bm.W.data.dtype)
 
 
 class _KLMonitor(Callback):
@@ -62,7 +64,8 @@ def fit_boltzmann(bm, X, *, epochs=100, lr=None, method="gibbs", batch_size=None
                   n_chains=100, optimizer=None, progress=True, monitor_kl=None, rng=None, seed=None,
                   checkpoint=None, resume_from=None, callbacks=None) -> dict:
     """``BoltzmannMachine.fit`` (see there) on the one loop; returns a dict of per-epoch lists."""
-    X = np.atleast_2d(bm._states(X, bm.n_visible, "X"))
+    X = bm._states(X, bm.n_visible, "X")
+    X = X if X.ndim == 2 else X[None, :]
     if optimizer is None:
         optimizer = optim.SGD(bm.parameters(), lr=0.1 if lr is None else check_positive(lr, "lr"))
     elif lr is not None:

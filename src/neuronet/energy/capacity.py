@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..backend import asnumpy
 from ..random import make_rng
 from ..validation import check_int, check_probability
 from .hopfield import Hopfield
@@ -48,7 +49,8 @@ def _erfc(x):
 
 def hopfield_capacity(n: int, loads, trials: int = 5, noise: float = 0.1, rule: str = "hebb",
                       max_sweeps: int = 50, recall_probes: int | None = None,
-                      rng=None, seed=None, dtype=np.float32, progress: bool = False) -> CapacityResult:
+                      rng=None, seed=None, dtype=np.float32, progress: bool = False,
+                      device: str = "cpu") -> CapacityResult:
     """The capacity experiment: for each load ``α = P/N`` and each of ``trials`` random memories.
 
     ``P = round(α·n)`` random ±1 patterns are stored; (1) each stored pattern is
@@ -57,7 +59,8 @@ def hopfield_capacity(n: int, loads, trials: int = 5, noise: float = 0.1, rule: 
     ``recall_probes`` per trial; 0 skips part 2, whose results are then NaN) with
     ``round(noise·n)`` bits flipped is recalled asynchronously: recalled exactly
     when the final state equals the pattern, retrieved when the overlap
-    ``m = ξ·s/N`` is at least 0.9.
+    ``m = ξ·s/N`` is at least 0.9. ``device``: where the nets run (``'cuda'``: CuPy; the
+    patterns are drawn on the host and each trial's results come back there).
     """
     n = check_int(n, "n", minimum=2)
     trials = check_int(trials, "trials", minimum=1)
@@ -76,16 +79,16 @@ def hopfield_capacity(n: int, loads, trials: int = 5, noise: float = 0.1, rule: 
         from tqdm.auto import tqdm
         it = tqdm(it, desc="capacity")
     for a, t in it:
-        net = Hopfield(n, rule=rule, dtype=dtype)
+        net = Hopfield(n, rule=rule, dtype=dtype).to(device)
         xi = rng.choice(np.array([-1, 1], dtype=dtype), size=(P[a], n))
         net.store(xi)
-        fields["err"][a, t] = np.mean(net.update_sync(xi) != xi)
+        fields["err"][a, t] = np.mean(asnumpy(net.update_sync(xi)) != xi)
         if recall_probes == 0:
             continue
         probes = xi[:recall_probes] if recall_probes else xi
         noisy = flip_bits(probes, n_flip, rng)
         res = net.recall(noisy, max_sweeps=max_sweeps, rng=rng)
-        m = np.mean(res.states * probes, axis=1)
+        m = np.mean(asnumpy(res.states) * probes, axis=1)
         fields["exact"][a, t] = np.mean(m == 1)
         fields["ret"][a, t] = np.mean(m >= 0.9)
         fields["m"][a, t] = np.mean(m)

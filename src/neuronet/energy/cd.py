@@ -24,9 +24,8 @@ the weight cost is the optimiser's ``weight_decay``/``l1``.
 """
 from __future__ import annotations
 
-import numpy as np
-
 from .. import validation as V
+from ..backend import get_array_module, step_scalar
 from .units import Units
 
 __all__ = ["ContrastiveDivergence"]
@@ -102,9 +101,10 @@ class ContrastiveDivergence:
         if step == 0:  # CD's reconstruction error, from the mean of the first step
             visible_step(rbm, h, vneg, buf["VT"], rng, False)
             d = buf["D"]
-            np.subtract(vpos, vneg, out=d)
+            xp = get_array_module(d)
+            xp.subtract(vpos, vneg, out=d)
             flat = d.ravel()
-            recon = float(np.dot(flat, flat)) / N
+            recon = step_scalar(xp.dot(flat, flat)) / N
             if sample_v:
                 rbm.visible.sample(vneg, rng, out=vneg)
         else:
@@ -123,7 +123,7 @@ class ContrastiveDivergence:
 
 def _hidden_statistics(rbm, v, out, x):
     """``x := b + vᵀW`` (kept for the energy) and ``out := E[h | v]``."""
-    np.matmul(v, rbm.W.data, out=x)
+    get_array_module(x).matmul(v, rbm.W.data, out=x)
     x += rbm.b.data
     rbm.hidden.mean(x, out=out)
 
@@ -134,7 +134,7 @@ def visible_step(rbm, h, out, vt, rng, sample):
     ``W h`` is formed as ``(W hᵀ)ᵀ`` in ``vt (n, C)``: BLAS streams ``W`` in its
     own row order, markedly faster than ``h Wᵀ`` for small batches.
     """
-    np.matmul(rbm.W.data, h.T, out=vt)
+    get_array_module(vt).matmul(rbm.W.data, h.T, out=vt)
     out[...] = vt.T
     out += rbm.a.data
     rbm.visible.mean(out, out=out)
@@ -145,22 +145,25 @@ def visible_step(rbm, h, out, vt, rng, sample):
 
 def start_chains(rbm, n, rng):
     """Hidden states of ``n`` new PCD chains: ``h ~ P(h | v)``, ``v`` drawn from the visible biases."""
-    base = np.array(np.broadcast_to(rbm.a.data, (n, rbm.n_visible)))
+    xp = get_array_module(rbm.a.data)
+    base = xp.array(xp.broadcast_to(rbm.a.data, (n, rbm.n_visible)))
     v = rbm.visible.sample(rbm.visible.mean(base), rng)
     return rbm.hidden.sample(rbm.hidden.mean(rbm.hidden_input(v)), rng)
 
 
 def buffers(rbm, n_pos: int, n_neg: int) -> dict:
-    """Preallocated arrays (kept on the RBM) for ``n_pos`` data rows and ``n_neg`` particles."""
-    key = (n_pos, n_neg)
+    """Preallocated arrays (kept on the RBM) for ``n_pos`` data rows and ``n_neg`` particles,
+    of the parameters' dtype and array type (a model moved or cast gets new ones)."""
+    key = (n_pos, n_neg, rbm.dtype, type(rbm.W.data))
     buf = rbm._buffers.get(key)
     if buf is None:
         dt, nv, nh, rows = rbm.dtype, rbm.n_visible, rbm.n_hidden, n_pos + n_neg
-        s = np.concatenate([np.full(n_pos, -1.0 / n_pos), np.full(n_neg, 1.0 / n_neg)]).astype(dt)
-        buf = {"V": np.empty((rows, nv), dt), "H": np.empty((rows, nh), dt),
-               "X": np.empty((rows, nh), dt),
-               "Hs": np.empty((n_neg, nh), dt), "VT": np.empty((nv, n_neg), dt),
-               "D": np.empty((n_pos, nv), dt), "s": s}
+        xp = get_array_module(rbm.W.data)
+        s = xp.concatenate([xp.full(n_pos, -1.0 / n_pos), xp.full(n_neg, 1.0 / n_neg)]).astype(dt)
+        buf = {"V": xp.empty((rows, nv), dt), "H": xp.empty((rows, nh), dt),
+               "X": xp.empty((rows, nh), dt),
+               "Hs": xp.empty((n_neg, nh), dt), "VT": xp.empty((nv, n_neg), dt),
+               "D": xp.empty((n_pos, nv), dt), "s": s}
         if len(rbm._buffers) > 8:  # many batch sizes: keep memory bounded
             rbm._buffers.clear()
         rbm._buffers[key] = buf
@@ -178,10 +181,11 @@ def write_gradient(rbm, buf, add: bool) -> float:
     """
     Vb, Hb, s = buf["V"], buf["H"], buf["s"]
     W, a, b = rbm.W, rbm.a, rbm.b
+    xp = get_array_module(Vb)
     beta = 0.0
     for units, S in ((rbm.visible, Vb), (rbm.hidden, Hb)):
         if type(units).base_energy is not Units.base_energy:  # β ≡ 0 for Bernoulli, softmax
-            beta += float(s @ units.base_energy(S))
+            beta += step_scalar(s @ units.base_energy(S))
     if add:
         sV = s @ Vb
         a.grad += sV
@@ -189,8 +193,8 @@ def write_gradient(rbm, buf, add: bool) -> float:
         Hb *= s[:, None]
         W.grad += Vb.T @ Hb
     else:
-        sV = np.matmul(s, Vb, out=a.grad)
-        np.matmul(s, Hb, out=b.grad)
+        sV = xp.matmul(s, Vb, out=a.grad)
+        xp.matmul(s, Hb, out=b.grad)
         Hb *= s[:, None]
-        np.matmul(Vb.T, Hb, out=W.grad)
-    return float(sV @ a.data + np.vdot(buf["X"], Hb) - beta)
+        xp.matmul(Vb.T, Hb, out=W.grad)
+    return step_scalar(sV @ a.data + xp.vdot(buf["X"], Hb) - beta)

@@ -99,7 +99,7 @@ class DBM(EnergyModel):
 
     def _as_layer(self, s, i: int, name: str):
         dt = s.dtype if getattr(s, "dtype", None) is not None and s.dtype.kind == "f" else self.dtype
-        s = V.as_float_array(s, dt, name)
+        s = V.as_float_array(s, dt, name, like=self._chain_b[0].data)
         if s.ndim == 1:
             s = s[None, :]
         V.check_ndim(s, 2, name, "(N, units)")
@@ -108,7 +108,7 @@ class DBM(EnergyModel):
 
     def _check_data(self, X, name: str = "X"):
         """Visible data: 2-D, ``n_visible`` features, finite, in [0, 1]."""
-        X = V.as_float_array(X, self.dtype, name)
+        X = V.as_float_array(X, self.dtype, name, like=self._chain_b[0].data)
         X = X[None, :] if X.ndim == 1 else X
         V.check_ndim(X, 2, name, "(N, visible units)")
         V.check_features(X, self.sizes[0], name=name, what="visible units")

@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import validation as V
-from ..backend import get_array_module
+from ..backend import device_of, get_array_module, step_scalar
 from ..distributed import rank_generator
-from ..random import make_rng
+from ..random import make_rng, set_rng_state
 from ..train.loop import Loop, Step
 from .dbm_train import switch_momentum
 from .rbm import RBM
@@ -79,7 +79,7 @@ class DoubledRBMStep(Step):
         r.a.grad += (vk - v0).mean(axis=0)
         r.b.grad += (q - q0).mean(axis=0)
         d = v0 - vk
-        err = float((d * d).sum()) / N
+        err = step_scalar((d * d).sum()) / N
         return {"loss": err, "recon_error": err}
 
     def on_epoch_begin(self, epoch: int) -> None:
@@ -90,19 +90,19 @@ class DoubledRBMStep(Step):
 
     def load_state_dict(self, state: dict) -> None:
         if state:
-            self.rng.bit_generator.state = state["rng"]
+            set_rng_state(self.rng, state["rng"])
 
 
 def make_stack(dbm, rng=None) -> list:
     """The RBMs of ``dbm``'s stack, ``(up, down)`` factors beside each: ``[(rbm, up, down), …]``."""
     rng = make_rng(rng)
-    L, K = dbm.n_layers, dbm.n_labels
+    L, K, device = dbm.n_layers, dbm.n_labels, device_of(dbm.biases[0].data)  # the RBMs beside the DBM
     out = []
     for l in range(1, L + 1):
         n_vis, n_hid = dbm.sizes[l - 1], dbm.sizes[l]
         visible = "bernoulli" if (l < L or not K) else f"bernoulli*{n_vis}+softmax:{K}*{K}"
         rbm = RBM(n_vis + (K if l == L else 0), n_hid, visible=visible, init_std=0.01,
-                  rng=np.random.default_rng(rng.integers(2 ** 63)), dtype=dbm.dtype)
+                  rng=np.random.default_rng(rng.integers(2 ** 63)), dtype=dbm.dtype).to(device)
         out.append((rbm, 2.0 if l < L else 1.0, 1.0 if l == 1 else 2.0))
     return out
 

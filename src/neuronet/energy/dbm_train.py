@@ -27,9 +27,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import validation as V
-from ..backend import get_array_module
+from ..backend import asnumpy, get_array_module, step_scalar
 from ..distributed import get_communicator, rank_generator, split_count
-from ..random import make_rng
+from ..random import make_rng, set_rng_state
 from ..train.loop import Loop, Step
 
 __all__ = ["DBMStep", "fit"]
@@ -113,8 +113,8 @@ class DBMStep(Step):
         switch_momentum(self.optimizer, self.momentum_schedule, epoch)
 
     def state_dict(self) -> dict:
-        return {"chains": None if self.chains is None else list(self.chains),
-                "means": {int(k): m for k, m in self.means.items()},
+        return {"chains": None if self.chains is None else [asnumpy(c) for c in self.chains],
+                "means": {int(k): asnumpy(m) for k, m in self.means.items()},
                 "rng": self.rng.bit_generator.state}
 
     def load_state_dict(self, state: dict) -> None:
@@ -124,7 +124,7 @@ class DBMStep(Step):
         chains = state.get("chains")
         self.chains = None if chains is None else [xp.asarray(c, dtype=self.model.dtype) for c in chains]
         self.means = {int(k): xp.asarray(m) for k, m in (state.get("means") or {}).items()}
-        self.rng.bit_generator.state = state["rng"]
+        set_rng_state(self.rng, state["rng"])
 
 
 def switch_momentum(optimizer, schedule, epoch: int) -> None:
@@ -148,7 +148,7 @@ def _sparsity_targets(target, n_layers: int) -> dict:
 def _reconstruction_error(dbm, v, q1) -> float:
     r = dbm.conditional_mean(0, [None, q1])
     r -= v
-    return float((r * r).sum()) / len(v)
+    return step_scalar((r * r).sum()) / len(v)
 
 
 def fit(dbm, X, y=None, epochs: int = 10, batch_size: int = 100, n_chains: int = 100,

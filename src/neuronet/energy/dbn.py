@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import validation as V
-from ..backend import get_default_dtype
+from ..backend import get_array_module, get_default_dtype
 from ..distributed import get_communicator
 from ..random import make_rng
 from . import dbn_bound, dbn_generative as G
@@ -50,6 +50,12 @@ def _as_list(value, n: int, name: str) -> list:
             raise ValueError(f"{name} must be one value or a list of {n} (one per RBM), got {len(value)}")
         return list(value)
     return [value] * n
+
+
+def _with_labels(data, y, K: int):
+    """``[data, one_hot(y)]``, the one-hot rows made on the data's device."""
+    xp = get_array_module(data)
+    return xp.concatenate([data, xp.eye(K, dtype=data.dtype)[xp.asarray(y)]], axis=1)
 
 
 class DBN(EnergyModel):
@@ -128,7 +134,7 @@ class DBN(EnergyModel):
 
     def _check_X(self, X, name="X"):
         """``X`` as a finite float ``(N, sizes[0])`` array in the data units' range."""
-        X = V.as_float_array(X, self.rbms[0].dtype, name)
+        X = V.as_float_array(X, self.rbms[0].dtype, name, like=self.rbms[0].W.data)
         V.check_ndim(X, 2, name, "(N, features)")
         V.check_features(X, self.sizes[0], name=name, what="features (the DBN's data layer)")
         V.check_finite(X, name)
@@ -154,7 +160,7 @@ class DBN(EnergyModel):
             for r in rbms:
                 x = r.hidden.mean(r.hidden_input(x))
             out.append(x)
-        return np.concatenate(out)[:len(X)]
+        return get_array_module(X).concatenate(out)[:len(X)]
 
     # ------------------------------------------------------------ features
     def transform(self, X, batch_size: int = 4096):
@@ -207,7 +213,7 @@ class DBN(EnergyModel):
                 continue
             data = self._up(X, self.rbms[:layer])
             if self.n_labels and layer == len(self.rbms) - 1:
-                data = np.concatenate([data, np.eye(self.n_labels, dtype=data.dtype)[y]], axis=1)
+                data = _with_labels(data, y, self.n_labels)
             user = {**fit_kwargs, **dict(per_layer[layer] or {})}
             kw = {**PRETRAIN_DEFAULTS, "epochs": epochs, "batch_size": batch_size}
             if "lr" not in user and r.visible.name not in ("bernoulli", "composite"):

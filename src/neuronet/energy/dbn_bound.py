@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..backend import asnumpy
 from .monitors import free_energy64, log_partition
 
 __all__ = ["greedy_bound"]
@@ -37,11 +38,11 @@ def greedy_bound(dbn, X) -> float:
     if not r1.hidden.discrete or r1.n_hidden > _MAX_HIDDEN:
         raise ValueError(f"the bound enumerates the first hidden layer: it needs at most {_MAX_HIDDEN} "
                          f"discrete units, got {r1.n_hidden} {r1.hidden.name} units")
-    X = dbn._check_X(X).astype(np.float64)
-    W1, a1, b1 = (p.data.astype(np.float64) for p in (r1.W, r1.a, r1.b))
+    X = asnumpy(dbn._check_X(X)).astype(np.float64)  # an oracle on the host (small models)
+    W1, a1, b1 = (asnumpy(p.data).astype(np.float64) for p in (r1.W, r1.a, r1.b))
     H = r1.hidden.states(r1.n_hidden, 0, r1.hidden.n_states(r1.n_hidden))  # (S, m)
     log_q = _log_conditional(r1.hidden, H, X @ W1 + b1).T                  # (N, S): log Q(h|v)
     log_pv = _log_conditional(r1.visible, X, H @ W1.T + a1)                # (N, S): log P₁(v|h)
-    log_p2 = -free_energy64(r2, H) - log_partition(r2)                     # (S,):   log p₂(h)
+    log_p2 = -asnumpy(free_energy64(r2, H)) - log_partition(r2)            # (S,):   log p₂(h)
     q = np.exp(log_q)
     return float((q * (log_p2[None, :] + log_pv - log_q)).sum(axis=1).mean())

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import validation as V
+from ..backend import get_array_module
 from ..random import make_rng
 from .monitors import classify_by_free_energy
 
@@ -41,9 +42,10 @@ def predict_proba(dbn, X, batch_size: int = 4096):
     _need_labels(dbn, "predict_proba")
     top, K = dbn.rbms[-1], dbn.n_labels
     feats = dbn._up(dbn._check_X(X), dbn.feature_rbms, batch_size)
-    out = [np.exp(classify_by_free_energy(top, feats[i:i + batch_size], K, return_scores=True)[1])
+    xp = get_array_module(feats)
+    out = [xp.exp(classify_by_free_energy(top, feats[i:i + batch_size], K, return_scores=True)[1])
            for i in range(0, len(feats), batch_size)]
-    return np.concatenate(out) if out else np.zeros((0, K))
+    return xp.concatenate(out) if out else xp.zeros((0, K))
 
 
 def _down(dbn, x):
@@ -65,7 +67,8 @@ def _labels_for(dbn, label, n):
     if y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= dbn.n_labels:
         raise ValueError(f"label must be an integer class (or {n} of them) in 0..{dbn.n_labels - 1}, "
                          f"got {label!r}")
-    return np.eye(dbn.n_labels, dtype=dbn.rbms[-1].dtype)[y]
+    xp = get_array_module(dbn.rbms[-1].W.data)  # the one-hot rows on the model's device
+    return xp.asarray(np.eye(dbn.n_labels, dtype=dbn.rbms[-1].dtype)[y])
 
 
 def sample(dbn, n: int, label=None, steps: int = 1000, rng=None, seed=None):
@@ -77,7 +80,7 @@ def sample(dbn, n: int, label=None, steps: int = 1000, rng=None, seed=None):
     rng = dbn._rng if rng is None and seed is None else make_rng(rng, seed)
     top = dbn.rbms[-1]
     onehot = _labels_for(dbn, label, n)
-    v = top.visible.sample(top.visible.mean(np.tile(top.a.data, (n, 1))), rng)
+    v = top.visible.sample(top.visible.mean(get_array_module(top.a.data).tile(top.a.data, (n, 1))), rng)
     if onehot is not None:
         v[:, -dbn.n_labels:] = onehot
     for _ in range(steps):

@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import validation as V
+from ..backend import get_array_module, step_scalar
 from ..random import make_rng
 from ..train.loop import Loop, Step
 
@@ -62,10 +63,11 @@ class UpDownStep(Step):
         wake = [x]
         for r in rbms[:-1]:
             wake.append(r.hidden.sample(r.hidden.mean(r.hidden_input(wake[-1])), rng))
-        onehot = np.eye(K, dtype=x.dtype)[y.astype(np.int64)]
+        xp = get_array_module(x)
+        onehot = xp.eye(K, dtype=x.dtype)[xp.asarray(y).astype(np.int64)]
         top = rbms[-1]
-        top.gradient(np.concatenate([wake[-1], onehot], axis=1), k=self.k, sample_visible=True,
-                     weight_decay=self.weight_decay, rng=rng)
+        top.gradient(xp.concatenate([wake[-1], onehot], axis=1), k=self.k, sample_visible=True,
+                     weight_decay=self.weight_decay, rng=rng, check=False)
         sleep = [top.negative_samples_[:, :-K].copy()]
         for layer in range(len(gens) - 1, -1, -1):
             mean = rbms[layer].visible.mean(sleep[0] @ gens[layer].W.data + gens[layer].b.data)
@@ -74,13 +76,14 @@ class UpDownStep(Step):
         for layer, (r, g) in enumerate(zip(rbms[:-1], gens)):
             d = self._delta(g.W, g.b, wake[layer + 1], wake[layer], r.visible.mean)
             if layer == 0:
-                recon = float((d * d).sum() / len(x))
+                recon = step_scalar((d * d).sum() / len(x))
             self._delta(r.W, r.b, sleep[layer], sleep[layer + 1], r.hidden.mean)
         return {"loss": recon}
 
     def evaluate(self, data) -> dict:
         X, y = data
-        return {"error": float((self.model.predict(X) != np.asarray(y)).mean())}
+        pred = self.model.predict(X)
+        return {"error": float((pred != get_array_module(pred).asarray(y)).mean())}
 
 
 def fit_updown(dbn, X, y, epochs: int = 10, batch_size: int = 100, k: int = 10, lr: float = 0.01,
@@ -96,7 +99,7 @@ def fit_updown(dbn, X, y, epochs: int = 10, batch_size: int = 100, k: int = 10, 
         raise ValueError("the up-down algorithm needs a DBN of at least two RBMs with label units "
                          f"(n_labels > 0); this one has sizes {dbn.sizes} and n_labels={dbn.n_labels}")
     X = dbn._check_X(X)
-    y = dbn._check_labels(y, len(X))
+    y = get_array_module(X).asarray(dbn._check_labels(y, len(X)))  # the loop gathers both on one device
     optimizer = optimizer or SGD(UpDownStep.parameters(dbn), lr=lr)
     if seed is not None:  # the DBN's generator: checkpoints save it, so a resume is exact
         dbn._rng = make_rng(seed=seed + 1)

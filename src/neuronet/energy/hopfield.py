@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..backend import get_default_dtype
+from ..backend import asnumpy, get_array_module, get_default_dtype
 from ..module import Parameter
 from ..random import make_rng
 from ..validation import (as_float_array, as_symmetric_weights, check_features, check_finite,
@@ -109,7 +109,7 @@ class Hopfield(EnergyModel):
         (to a tolerance relative to the largest weight: a Hebbian sum is symmetric only to rounding)."""
         from ..spec import CheckpointError
         W = self.W.data
-        atol = 1e-6 * max(1.0, float(np.abs(W).max()) if W.size else 0.0)
+        atol = 1e-6 * max(1.0, float(abs(W).max()) if W.size else 0.0)
         try:
             as_symmetric_weights(W, W.dtype, atol)
         except ValueError as e:
@@ -117,16 +117,16 @@ class Hopfield(EnergyModel):
 
     def _as_states(self, x, binary: bool, name: str):
         """``x`` as ±1 floats, checked: values in {−1, +1} (or {0, 1} with ``binary=True``)."""
-        x = as_float_array(x, self.W.data.dtype, name)
+        x = as_float_array(x, self.W.data.dtype, name, like=self.W.data)
         check_ndim(x, (1, 2), name, "(n,) or (batch, n)")
         check_features(x, self.n, name=name, what="neurons")
         if binary:
-            if not np.isin(x, (0, 1)).all():
+            if not _only(x, 0, 1):
                 raise ValueError(f"{name} with binary=True must hold only 0 and 1, got values "
                                  f"{_some_values(x)}")
             return 2 * x - 1
-        if not np.isin(x, (-1, 1)).all():
-            hint = (" (pass binary=True for {0, 1} patterns)" if np.isin(x, (0, 1)).all() else "")
+        if not _only(x, -1, 1):
+            hint = (" (pass binary=True for {0, 1} patterns)" if _only(x, 0, 1) else "")
             raise ValueError(f"{name} must hold only −1 and +1{hint}, got values {_some_values(x)}")
         return x
 
@@ -134,14 +134,15 @@ class Hopfield(EnergyModel):
     def store(self, patterns, binary: bool = False):
         """Set ``W`` so that ``patterns`` (P, n) become fixed points (replaces what was stored)."""
         X = self._as_states(patterns, binary, "patterns")
-        X = np.atleast_2d(X).astype(np.float64)
+        xp = get_array_module(X)
+        X = xp.atleast_2d(X).astype(np.float64)
         if self.rule == "hebb":
             W = X.T @ X / self.n
         elif self.rule == "storkey":
             W = _storkey(X)
         else:
-            W = X.T @ np.linalg.pinv(X @ X.T) @ X
-        np.fill_diagonal(W, 0)
+            W = X.T @ xp.linalg.pinv(X @ X.T) @ X
+        xp.fill_diagonal(W, 0)
         self.W.data[...] = W
         self.n_patterns = X.shape[0]
         return self
@@ -153,7 +154,7 @@ class Hopfield(EnergyModel):
         return self._energy(S, S @ self.W.data)
 
     def _energy(self, S, H):
-        return -0.5 * np.einsum("...i,...i->...", S, H) + S @ self.theta.data
+        return -0.5 * get_array_module(S).einsum("...i,...i->...", S, H) + S @ self.theta.data
 
     def update_sync(self, s, binary: bool = False):
         """One synchronous step: every neuron at once, ``s := sgn(W s − θ)`` (ties → −1)."""
@@ -161,7 +162,7 @@ class Hopfield(EnergyModel):
         return self._threshold(S @ self.W.data)
 
     def _threshold(self, H):
-        return np.where(H > self.theta.data, 1, -1).astype(self.W.data.dtype)
+        return get_array_module(H).where(H > self.theta.data, 1, -1).astype(self.W.data.dtype)
 
     # ------------------------------------------------------------ recall
     def recall(self, x, mode: str = "async", max_sweeps: int = 100, rng=None, seed=None,
@@ -181,18 +182,19 @@ class Hopfield(EnergyModel):
             raise ValueError(f"mode must be 'async' or 'sync', got {mode!r}")
         max_sweeps = check_int(max_sweeps, "max_sweeps", minimum=1)
         X = self._as_states(x, binary, "x")
-        S = np.atleast_2d(X).copy()
+        xp = get_array_module(X)
+        S = xp.atleast_2d(X).copy()
         rng = self.rng if rng is None and seed is None else make_rng(rng, seed)
         B = S.shape[0]
         energies = [self._energy(S, S @ self.W.data)]
-        converged, oscillating = np.zeros(B, dtype=bool), np.zeros(B, dtype=bool)
+        converged, oscillating = xp.zeros(B, dtype=bool), xp.zeros(B, dtype=bool)
         prev = S.copy()
         sweeps = 0
         for sweeps in range(1, max_sweeps + 1):
             energies.append(self._sweep(S, prev, converged, oscillating, energies[-1], mode, rng, block))
-            if (converged | oscillating).all():
+            if (converged | oscillating).all():  # on a GPU the one host copy per sweep
                 break
-        energies = np.stack(energies)
+        energies = xp.stack(energies)
         if X.ndim == 1:
             return RecallResult(S[0], converged[0], energies[:, 0], sweeps, oscillating[0])
         return RecallResult(S, converged, energies, sweeps, oscillating)
@@ -200,14 +202,15 @@ class Hopfield(EnergyModel):
     def _sweep(self, S, prev, converged, oscillating, E_last, mode, rng, block):
         """One sweep of the probes still moving (in place); returns every probe's energy."""
         W, theta = self.W.data, self.theta.data
+        xp = get_array_module(W)
         one = W.dtype.type(1)
-        active = np.flatnonzero(~(converged | oscillating))
+        active = xp.flatnonzero(~(converged | oscillating))
         Sa = S[active]
         before = Sa.copy()
         if mode == "async":
             Ha = Sa @ W  # fresh fields each sweep: no drift from the rank-1 updates
             sequential_sweep(Sa, W, Ha, rng.permutation(self.n),
-                             lambda h, s, i: np.where(h > theta[i], one, -one), block=block)
+                             lambda h, s, i: xp.where(h > theta[i], one, -one), block=block)
         else:
             Sa = self._threshold(Sa @ W)
             Ha = Sa @ W
@@ -237,17 +240,23 @@ class Hopfield(EnergyModel):
 
 def _storkey(X):
     """Storkey's rule, one pattern at a time (X: (P, n) float64 ±1)."""
+    xp = get_array_module(X)
     n = X.shape[1]
-    W = np.zeros((n, n))
+    W = xp.zeros((n, n))
     for xi in X:
         h = W @ xi  # h_i = Σ_k w_ik ξ_k; h_ij removes k = j: h_i − w_ij ξ_j
         # with ξ² = 1: ΔW = (ξξᵀ − ξhᵀ − hξᵀ + 2W)/n  (the +2W restores the k = i, j terms)
-        W += (np.outer(xi, xi) - np.outer(xi, h) - np.outer(h, xi) + 2 * W) / n
-        np.fill_diagonal(W, 0)
+        W += (xp.outer(xi, xi) - xp.outer(xi, h) - xp.outer(h, xi) + 2 * W) / n
+        xp.fill_diagonal(W, 0)
     return W
 
 
+def _only(x, a, b) -> bool:
+    """Every entry of ``x`` is ``a`` or ``b``."""
+    return bool(((x == a) | (x == b)).all())
+
+
 def _some_values(x, k: int = 5):
-    u = np.unique(x)
+    u = np.unique(asnumpy(x))  # for an error message: on the host
     shown = ", ".join(f"{v:g}" for v in u[:k])
     return "{" + shown + (", ..." if u.size > k else "") + "}"

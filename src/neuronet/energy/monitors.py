@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 from .. import validation as V
+from ..backend import asnumpy, get_array_module
 from ..random import make_rng
 from ..train.callbacks import EarlyStopping
 
@@ -55,13 +56,15 @@ def pseudo_likelihood(rbm, X, rng=None, seed=None, index=None):
                          f"the model has {rbm.visible.name} visibles")
     rng = make_rng(rng, seed)
     X = rbm._check_data(X)
+    xp = get_array_module(X)
     flipped = X.copy()
-    rows = np.arange(len(X))
-    cols = rng.integers(0, X.shape[1], len(X)) if index is None else np.asarray(index)
+    rows = xp.arange(len(X))
+    cols = rng.integers(0, X.shape[1], len(X)) if index is None else np.asarray(index)  # host
+    cols = xp.asarray(cols)
     flipped[rows, cols] = 1 - flipped[rows, cols]
     d = rbm.free_energy(flipped).astype(np.float64) - rbm.free_energy(X).astype(np.float64)
     # log σ(d) = −softplus(−d)
-    return -X.shape[1] * (np.maximum(-d, 0) + np.log1p(np.exp(-np.abs(d))))
+    return -X.shape[1] * (xp.maximum(-d, 0) + xp.log1p(xp.exp(-xp.abs(d))))
 
 
 def classify_by_free_energy(rbm, X, n_classes: int, return_scores: bool = False):
@@ -71,17 +74,21 @@ def classify_by_free_energy(rbm, X, n_classes: int, return_scores: bool = False)
     With ``return_scores`` also returns ``log P(y | x)``, shape ``(N, n_classes)``.
     """
     V.check_int(n_classes, "n_classes", minimum=2)
-    X = np.asarray(X)
+    xp = get_array_module(rbm.W.data)
+    X = xp.asarray(X)
     V.check_features(X, rbm.n_visible - n_classes, name="X", what="non-label visible units")
     N = len(X)
-    full = np.zeros((N * n_classes, rbm.n_visible), dtype=rbm.dtype)
-    full[:, :-n_classes] = np.repeat(X, n_classes, axis=0)
-    full[np.arange(N * n_classes), rbm.n_visible - n_classes + np.tile(np.arange(n_classes), N)] = 1
+    full = xp.zeros((N * n_classes, rbm.n_visible), dtype=rbm.dtype)
+    full[:, :-n_classes] = xp.repeat(X, n_classes, axis=0)
+    full[xp.arange(N * n_classes), rbm.n_visible - n_classes + xp.tile(xp.arange(n_classes), N)] = 1
     scores = -free_energy64(rbm, full).reshape(N, n_classes)
     pred = scores.argmax(axis=1)
     if not return_scores:
         return pred
-    return pred, scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)
+    if xp is np:
+        return pred, scores - np.logaddexp.reduce(scores, axis=1, keepdims=True)  # host: NumPy's branch
+    top = scores.max(axis=1, keepdims=True)  # CuPy's logaddexp has no reduce
+    return pred, scores - (top + xp.log(xp.exp(scores - top).sum(axis=1, keepdims=True)))
 
 
 # ---------------------------------------------------------------- enumeration
@@ -91,8 +98,9 @@ def _is_dbm(model) -> bool:
 
 
 def _params64(rbm):
-    return (rbm.W.data.astype(np.float64), rbm.a.data.astype(np.float64),
-            rbm.b.data.astype(np.float64))
+    """The parameters in float64 on the host: enumeration is an oracle for small models."""
+    return (asnumpy(rbm.W.data).astype(np.float64), asnumpy(rbm.a.data).astype(np.float64),
+            asnumpy(rbm.b.data).astype(np.float64))
 
 
 def _enumerated_layer(rbm, max_states):
@@ -188,8 +196,8 @@ def exact_log_likelihood(rbm, X, log_z: float | None = None, max_states: int = _
 
 def free_energy64(rbm, X):
     """``F(x)`` of each row in float64 (likelihoods are differences of large sums)."""
-    W, a, b = _params64(rbm)
-    X64 = np.asarray(X, dtype=np.float64)
+    W, a, b = (p.data.astype(np.float64) for p in (rbm.W, rbm.a, rbm.b))
+    X64 = get_array_module(W).asarray(X, dtype=np.float64)
     return rbm.visible.base_energy(X64) - X64 @ a - rbm.hidden.log_partition(X64 @ W + b)
 
 
@@ -202,7 +210,7 @@ def exact_gradient(rbm, X, max_states: int = _MAX_STATES) -> dict:
     These are the values a CD/PCD update writes into ``Parameter.grad``, in expectation
     as the chain length grows.
     """
-    X = rbm._check_data(X).astype(np.float64)
+    X = asnumpy(rbm._check_data(X)).astype(np.float64)
     W, a, b = _params64(rbm)
     H = rbm.hidden.mean(X @ W + b)
     data_vh, data_v, data_h = X.T @ H / len(X), X.mean(0), H.mean(0)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import validation as V
-from ..backend import get_default_dtype
+from ..backend import get_array_module, get_default_dtype
 from ..module import Parameter
 from ..random import make_rng
 from .base import EnergyModel
@@ -91,14 +91,11 @@ class RBM(EnergyModel):
     def dtype(self):
         return self.W.data.dtype
 
-    def _on_dtype_change(self, dtype) -> None:
-        self._buffers = {}
-        if self.persistent_chains is not None:
-            self.persistent_chains = self.persistent_chains.astype(dtype)
+    _state_arrays = ("persistent_chains",)  # moved and cast with the parameters (Module.to)
 
     def _as_input(self, x, layer: str = "visible", name: str = "v"):
-        """``x`` as a 2-D float array of this model's dtype with the layer's width."""
-        x = V.as_float_array(x, self.dtype, name)
+        """``x`` as a 2-D float array of this model's dtype and device with the layer's width."""
+        x = V.as_float_array(x, self.dtype, name, like=self.W.data)
         if x.ndim == 1:
             x = x[None, :]
         V.check_ndim(x, 2, name, "(N, units)")
@@ -196,7 +193,7 @@ class RBM(EnergyModel):
     def transform(self, X, batch_size: int = 4096):
         """Hidden means ``E[h | x]`` for every row of ``X`` (the learned features)."""
         X = self._check_data(X)
-        return np.concatenate([self.hidden.mean(self.hidden_input(X[i:i + batch_size]))
+        return get_array_module(X).concatenate([self.hidden.mean(self.hidden_input(X[i:i + batch_size]))
                                for i in range(0, max(len(X), 1), batch_size)])[:len(X)]
 
     def reconstruct(self, X, batch_size: int = 4096):
@@ -204,7 +201,7 @@ class RBM(EnergyModel):
         X = self._check_data(X)
         out = [self.visible.mean(self.visible_input(self.hidden.mean(self.hidden_input(X[i:i + batch_size]))))
                for i in range(0, max(len(X), 1), batch_size)]
-        return np.concatenate(out)[:len(X)]
+        return get_array_module(X).concatenate(out)[:len(X)]
 
     def reconstruction_error(self, X, batch_size: int = 4096) -> float:
         """Mean over rows of ``‖x − reconstruct(x)‖²`` (sum over visible units)."""
@@ -227,26 +224,28 @@ class RBM(EnergyModel):
         V.check_int(steps, "steps", minimum=1)
         rng = self._rng_or(rng)
         if init is None:
-            base = np.broadcast_to(self.a.data, (n, self.n_visible))
-            init = self.visible.sample(self.visible.mean(np.array(base)), rng)
+            xp = get_array_module(self.a.data)
+            base = xp.broadcast_to(self.a.data, (n, self.n_visible))
+            init = self.visible.sample(self.visible.mean(xp.array(base)), rng)
         return self.gibbs(init, k=steps, rng=rng, return_mean=return_mean)
 
     # ------------------------------------------------------------- training
     def gradient(self, v, k: int = 1, persistent: bool = False, n_chains=None,
                  sample_visible: bool = False, sample_hidden_reconstruction: bool = False,
-                 weight_decay: float = 0.0, l1: float = 0.0, rng=None) -> float | None:
+                 weight_decay: float = 0.0, l1: float = 0.0, rng=None, check: bool = True) -> float | None:
         """ADD the CD-k (or PCD-k) estimate of ``∂(−mean log P(v))/∂θ`` into ``p.grad``
         (:class:`~neuronet.energy.cd.ContrastiveDivergence`). ``weight_decay``/``l1`` add
         ``λ₂W + λ₁ sign W`` to ``W.grad`` for a hand-made step whose optimiser has no weight
         cost (``fit`` never passes them: its cost is the optimiser's). Returns CD's
-        reconstruction error of the first step (PCD: None)."""
-        v = self._check_data(v, "v")
+        reconstruction error of the first step (PCD: None). ``check=False``: ``v`` is taken as
+        checked (a training step's own rows: the range check would copy to the host)."""
+        v = self._check_data(v, "v") if check else v
         cd = ContrastiveDivergence(k, persistent, n_chains, sample_visible, sample_hidden_reconstruction)
         recon = cd(self, v, self._rng_or(rng), add=True).get("cd_recon_error")
         if V.check_positive(weight_decay, "weight_decay", allow_zero=True):
             self.W.grad += weight_decay * self.W.data
         if V.check_positive(l1, "l1", allow_zero=True):
-            self.W.grad += l1 * np.sign(self.W.data)
+            self.W.grad += l1 * get_array_module(self.W.data).sign(self.W.data)
         return recon
 
     def partial_fit(self, batch, optimizer=None, k: int = 1, persistent: bool = False, n_chains=None,

@@ -17,7 +17,9 @@ import numpy as np
 
 from .. import optim
 from .. import validation as V
+from ..backend import asnumpy, get_array_module
 from ..distributed import get_communicator, rank_generator, split_count
+from ..random import set_rng_state
 from ..train.callbacks import Callback, ModelCheckpoint
 from ..train.history import TrainingDiverged
 from ..train.loop import Loop, Step
@@ -57,16 +59,17 @@ class RBMStep(Step):
     def state_dict(self) -> dict:
         rbm = self.model
         return {"rng": rbm.rng.bit_generator.state, "n_updates": int(rbm.n_updates_),
-                "persistent_chains": rbm.persistent_chains}
+                "persistent_chains": None if rbm.persistent_chains is None else asnumpy(rbm.persistent_chains)}
 
     def load_state_dict(self, state: dict) -> None:
         if not state:
             return
         rbm = self.model
-        rbm.rng.bit_generator.state = state["rng"]
+        set_rng_state(rbm.rng, state["rng"])
         rbm.n_updates_ = int(state["n_updates"])
         chains = state.get("persistent_chains")
-        rbm.persistent_chains = None if chains is None else np.asarray(chains, dtype=rbm.dtype)
+        xp = get_array_module(rbm.W.data)
+        rbm.persistent_chains = None if chains is None else xp.asarray(chains, dtype=rbm.dtype)
 
 
 class _Monitor(Callback):
@@ -77,11 +80,13 @@ class _Monitor(Callback):
     Non-finite weights stop the run before any checkpoint of the epoch is written."""
 
     def __init__(self, X, size: int):
-        self.X = X[np.linspace(0, len(X) - 1, min(size, len(X))).astype(np.int64)]
+        rows = np.linspace(0, len(X) - 1, min(size, len(X))).astype(np.int64)
+        self.X = X[get_array_module(X).asarray(rows)]
 
     def on_epoch_end(self, trainer, epoch, logs):
         rbm = trainer.model
-        if not all(np.isfinite(p.data).all() for p in rbm.parameters()):
+        # one check per epoch (a copy to the host from a GPU), none inside the steps
+        if not all(bool(get_array_module(p.data).isfinite(p.data).all()) for p in rbm.parameters()):
             raise TrainingDiverged(epoch, trainer.n_batches, float("nan"), getattr(trainer.optimizer, "lr", None))
         logs["recon_error"] = rbm.reconstruction_error(self.X)
         if trainer.validation is not None:

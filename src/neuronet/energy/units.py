@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 
 from ..backend import get_array_module
+from ..random import generator_for
 from ..registry import REGISTRIES, Registry
 from .annealing import sample_bernoulli, sigmoid
 
@@ -169,7 +170,8 @@ class BernoulliUnits(Units):
     def state_rows(self, n, index, dtype=np.float64):
         """State ``k`` is ``k`` in binary, unit 0 the least significant bit (unit 0 varies fastest);
         :func:`neuronet.energy.boltzmann.enumerate_states` lists the same rows."""
-        return ((index[:, None] >> np.arange(n, dtype=np.int64)) & 1).astype(dtype)
+        xp = get_array_module(index)
+        return ((index[:, None] >> xp.arange(n, dtype=np.int64)) & 1).astype(dtype)
 
 
 class GaussianUnits(Units):
@@ -188,7 +190,7 @@ class GaussianUnits(Units):
     def sample(self, mean, rng, out=None):
         xp = get_array_module(mean)
         dtype = mean.dtype if mean.dtype in (np.float32, np.float64) else np.float64
-        noise = rng.standard_normal(mean.shape, dtype=dtype)
+        noise = generator_for(rng, xp).standard_normal(mean.shape, dtype=dtype)
         if out is None:
             return xp.add(mean, noise)
         xp.add(mean, noise, out=out)
@@ -230,7 +232,7 @@ class PoissonUnits(Units):
         return _store(xp.exp(xp.minimum(x, self.max_log_rate)), out)
 
     def sample(self, mean, rng, out=None):
-        counts = rng.poisson(mean)
+        counts = generator_for(rng, get_array_module(mean)).poisson(mean)
         return _store(counts.astype(mean.dtype), out)
 
     def base_energy(self, s):
@@ -255,9 +257,13 @@ class PoissonUnits(Units):
 def _log_factorial(s):
     """``log s!`` elementwise (``lgamma(s + 1)``), evaluated once per distinct value."""
     xp = get_array_module(s)
-    values, inverse = np.unique(np.asarray(s), return_inverse=True)
+    if xp is not np:  # on the device: no copy to the host for the table below
+        from cupyx.scipy.special import gammaln
+
+        return gammaln(s + 1).astype(s.dtype, copy=False)
+    values, inverse = np.unique(s, return_inverse=True)
     table = np.array([math.lgamma(float(v) + 1.0) for v in values], dtype=s.dtype)
-    return xp.asarray(table[inverse.reshape(s.shape)])
+    return table[inverse.reshape(s.shape)]
 
 
 #: unit types by the name an RBM's ``visible=``/``hidden=`` or a saved spec gives

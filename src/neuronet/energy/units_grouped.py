@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import get_array_module
+from ..random import generator_for
 from .units import UNITS, Units, _store, _xlogx
 
 __all__ = ["SoftmaxUnits", "CompositeUnits", "make_units"]
@@ -53,7 +54,7 @@ class SoftmaxUnits(Units):
     def sample(self, mean, rng, out=None):
         xp = get_array_module(mean)
         p = self._groups(mean)
-        u = rng.random(p.shape[:2] + (1,), dtype=mean.dtype)
+        u = generator_for(rng, xp).random(p.shape[:2] + (1,), dtype=mean.dtype)
         k = (u > xp.cumsum(p, axis=2)).sum(axis=2)
         k = xp.minimum(k, self.group_size - 1)
         onehot = (k[..., None] == xp.arange(self.group_size)).astype(mean.dtype)
@@ -88,8 +89,9 @@ class SoftmaxUnits(Units):
 
     def state_rows(self, n, index, dtype=np.float64):
         g, k = n // self.group_size, self.group_size
-        digits = (index[:, None] // k ** np.arange(g, dtype=np.int64)) % k
-        return (digits[..., None] == np.arange(k)).reshape(len(index), n).astype(dtype)
+        xp = get_array_module(index)
+        digits = (index[:, None] // k ** xp.arange(g, dtype=np.int64)) % k
+        return (digits[..., None] == xp.arange(k)).reshape(len(index), n).astype(dtype)
 
 
 class CompositeUnits(Units):
@@ -127,13 +129,13 @@ class CompositeUnits(Units):
         return zip((u for u, _ in self.parts), self.slices)
 
     def mean(self, x, out=None):
-        out = np.empty_like(x) if out is None else out
+        out = get_array_module(x).empty_like(x) if out is None else out
         for u, sl in self._blocks(x):
             out[:, sl] = u.mean(x[:, sl])
         return out
 
     def sample(self, mean, rng, out=None):
-        out = np.empty_like(mean) if out is None else out
+        out = get_array_module(mean).empty_like(mean) if out is None else out
         for u, sl in self._blocks(mean):
             out[:, sl] = u.sample(mean[:, sl], rng)
         return out
@@ -153,7 +155,7 @@ class CompositeUnits(Units):
             u.warn_if_unsuitable(x[:, sl], f"{name}[:, {sl.start}:{sl.stop}]")
 
     def init_bias(self, x):
-        return np.concatenate([u.init_bias(x[:, sl]) for u, sl in self._blocks(x)])
+        return get_array_module(x).concatenate([u.init_bias(x[:, sl]) for u, sl in self._blocks(x)])
 
     def n_states(self, n):
         out = 1
@@ -167,7 +169,7 @@ class CompositeUnits(Units):
             m = u.n_states(k)
             rows.append(u.state_rows(k, (index // stride) % m, dtype))
             stride *= m
-        return np.concatenate(rows, axis=1)
+        return get_array_module(index).concatenate(rows, axis=1)
 
 
 def make_units(spec) -> Units:
