@@ -26,14 +26,17 @@ class DSNClassifier(ClassifierMixin, BaseEstimator):
 
     ``hidden`` sigmoid units per module (an int, or one size per module),
     ``n_modules``, ``ridge`` (λ), ``finetune_iters`` and ``finetune_lr`` of each
-    module's fine-tuning, ``init_from_lower`` (module ``m`` starts from module
+    module's fine-tuning (the first bold-driver step, as ``DSN.fit``'s default: the
+    step then grows by 1.2 per accepted step, so a small start never gets going; on
+    digits, 3 modules of 100, 10 steps, test accuracy is 94.0 % at 1, 95.3 % at 10,
+    97.9 % at 100, 97.8 % at 300 and 1000), ``init_from_lower`` (module ``m`` starts from module
     ``m−1``'s lower weights: the DSN's ``warm_start``), ``random_state``,
     ``verbose`` (progress bars). Fitted: ``model_``, ``classes_``, ``history_``
     (one record per module: objective, training error, seconds).
     """
 
     def __init__(self, hidden=100, n_modules: int = 3, ridge: float = 1.0, finetune_iters: int = 10,
-                 finetune_lr: float = 1.0, init_from_lower: bool = True, random_state=None,
+                 finetune_lr: float = 100.0, init_from_lower: bool = True, random_state=None,
                  verbose: bool = False):
         self.hidden, self.n_modules, self.ridge = hidden, n_modules, ridge
         self.finetune_iters, self.finetune_lr = finetune_iters, finetune_lr
