@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .. import validation as V
 from ..models.autoencoder import DeepAutoencoder as Autoencoder
-from .base import float_dtype, layer_sizes, seed_from
+from .base import float_dtype, layer_sizes, seed_from, validate_input
 
 __all__ = ["DeepAutoencoder"]
 
@@ -51,7 +51,7 @@ class DeepAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def fit(self, X, y=None):
         """Pretrain, unroll, fine-tune on the rows of ``X`` (values in [0, 1])."""
         sizes = self._check_hyper()
-        X = validate_data(self, X, dtype=(np.float64, np.float32))
+        X = validate_input(self, X)
         seed = seed_from(self.random_state)
         self.model_ = Autoencoder([X.shape[1], *sizes], code=self.code, seed=seed, dtype=float_dtype(X))
         batch = min(self.batch_size, len(X))
@@ -73,7 +73,7 @@ class DeepAutoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEst
     def transform(self, X):
         """Codes ``z``, shape ``(N, hidden_layer_sizes[-1])``."""
         dtype = self._dtype()
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        X = validate_input(self, X, reset=False)
         return self.model_.encode(np.asarray(X, dtype=dtype))
 
     def inverse_transform(self, Z):

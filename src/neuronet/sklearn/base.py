@@ -24,14 +24,15 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils import get_tags
+from sklearn.utils.validation import check_is_fitted, check_non_negative, validate_data
 
 from .. import optim
 from .. import validation as V
 from ..train.callbacks import EarlyStopping
 from ..train.supervised import fit, predict
 
-__all__ = ["NetworkEstimator", "seed_from", "float_dtype", "layer_sizes", "SOLVERS"]
+__all__ = ["NetworkEstimator", "seed_from", "float_dtype", "layer_sizes", "validate_input", "SOLVERS"]
 
 #: ``solver`` names and the ``nt.optim`` rule each one builds
 SOLVERS = {"sgd": optim.SGD, "momentum": optim.Momentum, "nesterov": optim.Nesterov,
@@ -50,6 +51,16 @@ def layer_sizes(value, name: str) -> list:
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         value = [value]
     return V.check_sizes(value, name, min_len=0)
+
+
+def validate_input(estimator, X, reset: bool = True):
+    """``X`` through scikit-learn's ``validate_data`` (float32 kept, else float64); an
+    estimator tagged ``positive_only`` refuses negative values with scikit-learn's own
+    message (``Negative values in data passed to ...``), before the model's own range check."""
+    X = validate_data(estimator, X, dtype=(np.float64, np.float32), reset=reset)
+    if get_tags(estimator).input_tags.positive_only:
+        check_non_negative(X, type(estimator).__name__)
+    return X
 
 
 def float_dtype(X):

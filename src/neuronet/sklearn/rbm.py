@@ -15,12 +15,12 @@ from __future__ import annotations
 import numpy as np
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted
 
 from .. import validation as V
 from ..energy.monitors import pseudo_likelihood
 from ..energy.rbm import RBM as EnergyRBM
-from .base import float_dtype, seed_from
+from .base import float_dtype, seed_from, validate_input
 
 __all__ = ["RBM"]
 
@@ -65,7 +65,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def fit(self, X, y=None):
         """``n_iter`` epochs of CD-k / PCD-k on the rows of ``X``."""
-        X = validate_data(self, X, dtype=(np.float64, np.float32))
+        X = validate_input(self, X)
         self._check_hyper()
         model = self._new_model(X)
         model.fit(X, epochs=self.n_iter, batch_size=min(self.batch_size, len(X)), k=self.k,
@@ -77,7 +77,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     def partial_fit(self, X, y=None):
         """One CD-k / PCD-k update (plain SGD, ``learning_rate``) on the batch ``X``."""
         first = not hasattr(self, "rbm_")
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=first)
+        X = validate_input(self, X, reset=first)
         self._check_hyper()
         model = self._new_model(X) if first else self.rbm_
         lr = self.learning_rate or (0.1 if model.visible.name in ("bernoulli", "softmax") else 0.01)
@@ -87,7 +87,7 @@ class RBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
 
     def _fitted_input(self, X):
         check_is_fitted(self, "rbm_")
-        X = validate_data(self, X, dtype=(np.float64, np.float32), reset=False)
+        X = validate_input(self, X, reset=False)
         return np.asarray(X, dtype=self.rbm_.dtype)
 
     def transform(self, X):
