@@ -41,6 +41,7 @@ def _callbacks(tcfg: dict, ckpt: Path, progress: bool, cfg: dict):
 
 def _run_setup(args):
     """Config, output folder, checkpoint path, data, model, loss and optimiser of a run."""
+    from .distributed import get_communicator
     cfg = load_config(args.config)
     tcfg = training_options(cfg)
     if args.epochs is not None:
@@ -56,9 +57,10 @@ def _run_setup(args):
     t_data = time.perf_counter() - t0
     model, loss, opt = build_from_config(cfg)
     check_model_fits_data(model, data[0])
-    print(f"neuronet: {cfg['data']['name']}: {len(data[0])} training, {len(data[2])} test objects "
-          f"(loaded in {t_data:.1f} s); model {type(model).__name__} with "
-          f"{model.num_parameters()} weights; {type(opt).__name__} lr={opt.lr:g}", flush=True)
+    if get_communicator("auto").is_root:  # under mpiexec: one report, from rank 0
+        print(f"neuronet: {cfg['data']['name']}: {len(data[0])} training, {len(data[2])} test objects "
+              f"(loaded in {t_data:.1f} s); model {type(model).__name__} with "
+              f"{model.num_parameters()} weights; {type(opt).__name__} lr={opt.lr:g}", flush=True)
     return cfg, tcfg, out, ckpt, data, (model, loss, opt)
 
 

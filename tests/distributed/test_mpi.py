@@ -245,6 +245,7 @@ def test_neuronet_train_under_mpiexec_trains_the_one_process_model(tmp_path):
     done = run_mpi("", tmp_path, program=command + args + [str(tmp_path / "two")], timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.count("test accuracy") == 1  # one report, from rank 0
+    assert done.stdout.count("(loaded in") == 1
     from neuronet.cli import main
 
     assert main(args + [str(tmp_path / "one")]) == 0

@@ -206,7 +206,8 @@ class DSN(Module):
             val = (Xv, self._targets(validation[1], len(Xv), "validation y"))
         records, start = self._resume(checkpoint) if resume else ([], 0)
         comm = get_communicator(comm)
-        rows = shard(np.arange(len(X)), comm)
+        part = shard(range(len(X)), comm)
+        rows = slice(part.start, part.stop)  # contiguous: a view, no copy
         broadcast_parameters(self.parameters(), comm)  # every rank starts from rank 0's weights
         progress = progress and comm.is_root
         lower, lower_v = None, None
