@@ -190,9 +190,12 @@ def test_generator_for_cupy_draws_on_the_device(cupy):  # pragma: no cover
     assert 0.4 < float(u.mean()) < 0.6
 
 
-def test_activation_kernels_on_gpu_equal_cpu(cupy):  # pragma: no cover
+@pytest.mark.parametrize("gpu_path", ["fused", "xp"])
+def test_activation_kernels_on_gpu_equal_cpu(cupy, gpu_path, monkeypatch):  # pragma: no cover
+    """Both GPU paths: the fused CuPy kernels and (``use('numpy')``) the xp expressions."""
     from neuronet import kernels
 
+    monkeypatch.setitem(kernels._STATE, "gpu", gpu_path == "fused")
     rng = np.random.default_rng(0)
     x, dy = rng.standard_normal((2, 64, 33))
     y = 1 / (1 + np.exp(-x))

@@ -115,7 +115,9 @@ def test_the_environment_selects_the_path():
 @pytest.mark.gpu
 @pytest.mark.skipif(not nt.backend.cupy_available(), reason="needs CuPy and a CUDA device")
 @pytest.mark.parametrize("name", list(RULES))
-def test_every_optimiser_on_gpu_equals_cpu(name):  # pragma: no cover - runs only with a GPU
+@pytest.mark.parametrize("gpu_path", ["fused", "xp"])
+def test_every_optimiser_on_gpu_equals_cpu(name, gpu_path, monkeypatch):  # pragma: no cover - GPU only
+    """Both GPU paths: the fused CuPy kernels and (``use('numpy')``) the xp expressions."""
     from test_optimizers import _grads, _run_ours, _start
 
     import cupy
@@ -123,6 +125,7 @@ def test_every_optimiser_on_gpu_equals_cpu(name):  # pragma: no cover - runs onl
     ours, _ = RULES[name]
     grads, start = _grads(), _start()
     want, _, _ = _run_ours(ours, grads, start, weight_decay=0.1)
+    monkeypatch.setitem(kernels._STATE, "gpu", gpu_path == "fused")
     got, _, params = _run_ours(ours, [[cupy.asarray(g) for g in gs] for gs in grads],
                                [cupy.asarray(w) for w in start], weight_decay=0.1)
     assert all(isinstance(p.data, cupy.ndarray) for p in params)

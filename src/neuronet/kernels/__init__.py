@@ -1,15 +1,17 @@
 """Fused element-wise kernels: activations' derivatives, the sigmoid and every optimiser's update.
 
-Two implementations with one signature each: :mod:`.numpy_kernels` (the reference,
-and the path for CuPy arrays, small arrays and any layout the compiled kernels do
-not take) and :mod:`.numba_kernels` (one pass over memory on all cores, from the
-optional extra ``pip install neuronet[fast]``). Which one runs:
+Three implementations with one signature each: :mod:`.numpy_kernels` (the reference,
+written with ``xp``, and the path for small arrays and any layout the compiled kernels
+do not take), :mod:`.numba_kernels` (one pass over memory on all cores, from the
+optional extra ``pip install neuronet[fast]``) and, for CuPy arrays, :mod:`.cupy_kernels`
+(one ``ElementwiseKernel`` launch each). Which one runs:
 
 * ``NEURONET_KERNELS=numpy`` or ``=numba`` in the environment, or :func:`use` at run
-  time (the tests run the key cases both ways);
+  time (the tests run the key cases both ways); ``'numpy'`` also sends CuPy arrays to
+  the ``xp`` expressions of :mod:`.numpy_kernels` instead of the fused GPU kernels;
 * by default Numba when it imports, NumPy otherwise (the choice and its numbers are
   in ``docs/architecture.md``); Numba uses as many threads as ``OMP_NUM_THREADS``
-  (all cores when unset).
+  (all cores when unset); CuPy arrays get :mod:`.cupy_kernels`.
 
 Formulas (``⊙`` element-wise; the optimiser rules are those of :mod:`neuronet.optim`):
 
@@ -28,6 +30,7 @@ import os
 
 import numpy as np
 
+from ..backend import get_array_module
 from . import numpy_kernels
 
 __all__ = ["use", "active", "describe", "sigmoid", "relu_backward", "tanh_backward", "sigmoid_backward",
@@ -36,7 +39,7 @@ __all__ = ["use", "active", "describe", "sigmoid", "relu_backward", "tanh_backwa
 #: below this many elements a parallel kernel's start costs more than it saves
 MIN_SIZE = 16384
 
-_STATE = {"name": "numpy", "mod": None}
+_STATE = {"name": "numpy", "mod": None, "gpu": True}
 
 
 def _load_numba():
@@ -63,6 +66,7 @@ def use(name: str) -> str:
     if name == "numba" and mod is None:
         raise ValueError("kernels 'numba' need Numba: pip install 'neuronet[fast]'")
     _STATE["name"], _STATE["mod"] = ("numba", mod) if mod is not None else ("numpy", None)
+    _STATE["gpu"] = name != "numpy"
     return _STATE["name"]
 
 
@@ -81,16 +85,20 @@ def describe() -> str:
 
 
 def _fast(*arrays):
-    """The compiled module when every array is a contiguous NumPy float array of one dtype and
-    large enough; else None (the NumPy kernels run)."""
-    mod = _STATE["mod"]
-    if mod is None:
-        return None
+    """The compiled module when every array is a contiguous float array of one type, dtype and
+    shape: Numba for NumPy arrays large enough, the CuPy kernels for CuPy arrays; else None
+    (the NumPy kernels run)."""
     first = arrays[0]
-    if type(first) is not np.ndarray or first.size < MIN_SIZE or first.dtype.kind != "f":
+    if type(first) is np.ndarray:
+        mod = _STATE["mod"] if first.size >= MIN_SIZE else None
+    elif _STATE["gpu"] and get_array_module(first) is not np:
+        from . import cupy_kernels as mod
+    else:
+        mod = None
+    if mod is None or first.dtype.kind != "f":
         return None
     for a in arrays:
-        if type(a) is not np.ndarray or a.dtype != first.dtype or a.shape != first.shape \
+        if type(a) is not type(first) or a.dtype != first.dtype or a.shape != first.shape \
                 or not a.flags.c_contiguous:
             return None
     return mod
@@ -102,8 +110,12 @@ def _flat(*arrays):
 
 def sigmoid(x, out):
     # NumPy's float32 exp is vectorised; Numba's calls libm per element and measured
-    # 2× slower on one thread (docs/architecture.md), so the sigmoid stays on NumPy.
-    return numpy_kernels.sigmoid(x, out)
+    # 2× slower on one thread (docs/architecture.md), so on the CPU the sigmoid stays on NumPy.
+    mod = None if type(x) is np.ndarray else _fast(x, out)
+    if mod is None:
+        return numpy_kernels.sigmoid(x, out)
+    mod.sigmoid(*_flat(x, out))
+    return out
 
 
 def relu_backward(dy, y, out):
