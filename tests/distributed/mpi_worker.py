@@ -129,8 +129,9 @@ def dsn_fit(comm):
 
 
 def deep_energy(comm):
-    """DBN.pretrain, DBM.pretrain and DBM.fit with comm=; rank 1's DBN starts from other weights."""
-    from neuronet.energy import DBM, DBN
+    """DBN.pretrain and fit_updown, DBM.pretrain and fit, BoltzmannMachine.fit with comm=; rank
+    1's DBNs start from other weights."""
+    from neuronet.energy import DBM, DBN, BoltzmannMachine
 
     X = rbm_data()[:FIT_ROWS]
     dbn = DBN([6, 5, 3], seed=comm.rank, dtype=np.float64)
@@ -138,9 +139,20 @@ def deep_energy(comm):
     dbm = DBM([6, 5, 3], seed=0, dtype=np.float64)  # the same generator: the chains must still differ
     dbm.pretrain(X, epochs=1, batch_size=FIT_BATCH, seed=1, comm=comm)
     dbm.fit(X, epochs=2, batch_size=FIT_BATCH, n_chains=6, seed=1, comm=comm)
+    # one row repeated, batches of 8: both ranks see the same 4 rows, so only their own
+    # streams can make their samples differ
+    same, labels = np.repeat(X[:1], 16, axis=0), np.ones(16, dtype=np.int64)
+    updown = DBN([6, 5, 4], n_labels=2, seed=comm.rank, dtype=np.float64)
+    updown.pretrain(same, labels, epochs=1, batch_size=8, seed=1, verbose=False, comm=comm)
+    updown.fit_updown(same, labels, epochs=1, batch_size=8, k=1, seed=1, comm=comm)
+    bm = BoltzmannMachine(6, 2, seed=0, dtype=np.float64)
+    bm.fit(same, epochs=2, batch_size=8, n_chains=6, sweeps=2, seed=1, progress=False, comm=comm)
     return {**{f"dbn_{k}": v for k, v in dbn.state_dict().items()},
             **{f"dbm_{k}": v for k, v in dbm.state_dict().items()},
-            "dbm_chains": dbm.persistent_chains[1]}
+            **{f"updown_{k}": v for k, v in updown.state_dict().items()},
+            **{f"bm_{k}": v for k, v in bm.state_dict().items()},
+            "dbm_chains": dbm.persistent_chains[1], "bm_chains": bm._chains,
+            "updown_samples": updown.rbms[-1].negative_samples_}
 
 
 LOOP_ROWS, LOOP_BATCH = 45, 10

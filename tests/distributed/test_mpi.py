@@ -171,13 +171,16 @@ def test_dsn_fit_with_comm_equals_one_process(two_ranks):
 
 
 def test_dbn_and_dbm_train_data_parallel_with_their_own_chains(two_ranks):
-    """Every rank ends with rank 0's weights; the DBM's 6 chains are 3 per rank, not copies."""
+    """Every rank ends with rank 0's weights; the DBM's and the Boltzmann machine's 6 chains are
+    3 per rank, not copies, and the up-down samples differ between ranks."""
     first, second = two_ranks("deep")
+    own = ("dbm_chains", "bm_chains", "updown_samples")  # what each rank draws for itself
     for key in first:
-        if key != "dbm_chains":
+        if key not in own:
             np.testing.assert_array_equal(second[key], first[key], err_msg=key)
-    assert first["dbm_chains"].shape == (3, 5)
-    assert not np.array_equal(first["dbm_chains"], second["dbm_chains"])
+    assert first["dbm_chains"].shape == (3, 5) and first["bm_chains"].shape == (3, 8)
+    for key in own:
+        assert not np.array_equal(first[key], second[key]), key
     from neuronet.energy import DBM
 
     untrained = DBM([6, 5, 3], seed=0, dtype=np.float64).W1.data

@@ -222,7 +222,7 @@ class BoltzmannMachine(ExactEnumeration, EnergyModel):
     def fit(self, X, epochs: int = 100, lr=None, method: str = "gibbs", batch_size: int | None = None,
             sweeps: int = 10, n_chains: int = 100, optimizer=None, progress: bool = True,
             monitor_kl: bool | None = None, rng=None, seed=None, checkpoint=None, resume_from=None,
-            callbacks=None) -> dict:
+            callbacks=None, comm=None) -> dict:
         """Learn the distribution of the binary rows of ``X`` (N, n_visible) on the one loop
         (:class:`~neuronet.energy.boltzmann_step.BoltzmannStep`).
 
@@ -235,8 +235,9 @@ class BoltzmannMachine(ExactEnumeration, EnergyModel):
 
         ``callbacks``: any :mod:`neuronet.train.callbacks`; ``checkpoint=path`` is
         ``ModelCheckpoint(path)`` and ``resume_from`` continues such a run bit for bit
-        (weights, optimiser, generator, persistent chains, history). Returns a dict of
-        per-epoch lists (``kl``, ``loss`` = the energy gap, ``q``, ``time``, ...).
+        (weights, optimiser, generator, persistent chains, history). ``comm``: data-parallel
+        as ``RBM.fit`` (``n_chains / R`` chains and a sampling stream per rank). Returns a
+        dict of per-epoch lists (``kl``, ``loss`` = the energy gap, ``q``, ``time``, ...).
         """
         from .boltzmann_step import fit_boltzmann
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from .. import optim
 from ..backend import asnumpy, get_array_module
+from ..distributed import get_communicator, rank_generator, split_count
 from ..random import set_rng_state
 from ..train.callbacks import Callback, ModelCheckpoint
 from ..train.loop import Loop, Step
@@ -62,7 +63,7 @@ class _KLMonitor(Callback):
 
 def fit_boltzmann(bm, X, *, epochs=100, lr=None, method="gibbs", batch_size=None, sweeps=10,
                   n_chains=100, optimizer=None, progress=True, monitor_kl=None, rng=None, seed=None,
-                  checkpoint=None, resume_from=None, callbacks=None) -> dict:
+                  checkpoint=None, resume_from=None, callbacks=None, comm=None) -> dict:
     """``BoltzmannMachine.fit`` (see there) on the one loop; returns a dict of per-epoch lists."""
     X = bm._states(X, bm.n_visible, "X")
     X = X if X.ndim == 2 else X[None, :]
@@ -71,12 +72,16 @@ def fit_boltzmann(bm, X, *, epochs=100, lr=None, method="gibbs", batch_size=None
     elif lr is not None:
         raise ValueError(f"give lr to the optimizer or leave out the optimizer, not both: "
                          f"optimizer={type(optimizer).__name__} has its own (got lr={lr})")
+    comm = get_communicator(comm)
+    if comm.size > 1:  # one process's chains, shared out over the ranks
+        n_chains = split_count(check_int(n_chains, "n_chains", minimum=comm.size), comm)
     step = BoltzmannStep(bm, optimizer, method, sweeps, n_chains)
     if rng is not None or seed is not None:
         bm.rng = rng if rng is not None else seed
     bs = len(X) if batch_size is None else check_int(batch_size, "batch_size", minimum=1)
     loop = Loop(step, epochs=epochs, batch_size=bs, rng=bm.rng, callbacks=callbacks,
-                progress=progress, resume_from=resume_from, desc=f"BM ({method}) epoch")
+                progress=progress, resume_from=resume_from, desc=f"BM ({method}) epoch", comm=comm)
+    bm.rng = rank_generator(loop.rng, loop.comm)  # the order shared, each rank's own samples
     own = [_KLMonitor(X)] if (bm.n <= 16 if monitor_kl is None else monitor_kl) else []
     loop.callbacks[:0] = own + ([ModelCheckpoint(checkpoint)] if checkpoint is not None else [])
     history = loop.run(X).to_dict()

@@ -26,7 +26,8 @@ import numpy as np
 
 from .. import validation as V
 from ..backend import get_array_module, step_scalar
-from ..random import make_rng
+from ..distributed import rank_generator
+from ..random import make_rng, set_rng_state
 from ..train.loop import Loop, Step
 
 __all__ = ["UpDownStep", "fit_updown"]
@@ -80,6 +81,13 @@ class UpDownStep(Step):
             self._delta(r.W, r.b, sleep[layer], sleep[layer + 1], r.hidden.mean)
         return {"loss": recon}
 
+    def state_dict(self) -> dict:
+        return {"rng": self.rng.bit_generator.state}  # each rank's own stream under comm
+
+    def load_state_dict(self, state: dict) -> None:
+        if state:
+            set_rng_state(self.rng, state["rng"])
+
     def evaluate(self, data) -> dict:
         X, y = data
         pred = self.model.predict(X)
@@ -88,10 +96,11 @@ class UpDownStep(Step):
 
 def fit_updown(dbn, X, y, epochs: int = 10, batch_size: int = 100, k: int = 10, lr: float = 0.01,
                optimizer=None, weight_decay: float = 0.0, validation=None, seed=None, callbacks=None,
-               progress: bool = False, resume_from=None):
+               progress: bool = False, resume_from=None, comm=None):
     """Up-down fine-tuning of a pretrained ``dbn`` with labels on ``(X, y)`` on the one
     loop (``optimizer`` defaults to ``SGD(lr)`` over :meth:`UpDownStep.parameters`).
     ``validation=(Xv, yv)`` records ``val_error`` (classification by free energy).
+    ``comm``: data-parallel as ``RBM.fit`` (every rank sampling its own stream).
     Returns the loop's History."""
     from ..optim import SGD
 
@@ -105,5 +114,8 @@ def fit_updown(dbn, X, y, epochs: int = 10, batch_size: int = 100, k: int = 10, 
         dbn._rng = make_rng(seed=seed + 1)
     step = UpDownStep(dbn, optimizer, k=k, weight_decay=weight_decay)
     loop = Loop(step, epochs=epochs, batch_size=batch_size, seed=seed, callbacks=callbacks,
-                progress=progress, validation=validation, resume_from=resume_from, desc="up-down epoch")
+                progress=progress, validation=validation, resume_from=resume_from, desc="up-down epoch",
+                comm=comm)
+    if loop.comm.size > 1:
+        step.rng = rank_generator(loop.rng, loop.comm)
     return loop.run(X, y)
