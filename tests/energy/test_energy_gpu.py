@@ -225,14 +225,16 @@ def test_dbn_on_gpu(cupy):  # pragma: no cover
     X, _ = _bars()
     y = (X[:, :8].sum(1) > 0).astype(np.int64)  # two classes: a bar in the left or right half
     cpu = DBN([16, 8, 6], n_labels=2, seed=0, dtype=np.float64)
-    cpu.pretrain(X, y, epochs=3, batch_size=20, verbose=False, seed=1)
+    cpu.pretrain(X, y, epochs=10, batch_size=20, verbose=False, seed=1)
     gpu = copy.deepcopy(cpu).to("cuda")
     assert all(isinstance(p.data, cupy.ndarray) for p in gpu.parameters())
     np.testing.assert_allclose(asnumpy(gpu.transform(X)), cpu.transform(X), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(asnumpy(gpu.predict_proba(X)), cpu.predict_proba(X), rtol=1e-8, atol=1e-10)
     fresh = DBN([16, 8, 6], n_labels=2, seed=0, dtype=np.float64).to("cuda")
-    fresh.pretrain(X, y, epochs=3, batch_size=20, verbose=False, seed=1)
-    assert float((asnumpy(fresh.predict(X)) == y).mean()) > 0.8
+    fresh.pretrain(X, y, epochs=10, batch_size=20, verbose=False, seed=1)
+    assert float((asnumpy(fresh.predict(X)) == y).mean()) > 0.9  # the CPU gets 1.0
+    net = fresh.to_network(2, seed=0)
+    assert all(isinstance(p.data, cupy.ndarray) for p in net.parameters())
     history = gpu.fit_updown(X, y, epochs=1, batch_size=20, k=2, seed=0)
     assert np.isfinite(history["loss"]).all()
     s = gpu.sample(5, label=1, steps=20, seed=0)

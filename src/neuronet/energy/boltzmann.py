@@ -172,18 +172,19 @@ class BoltzmannMachine(ExactEnumeration, EnergyModel):
         return AnnealResult(S, self._energy(S), trace)
 
     # ----------------------------------------------------------------- learning
-    def sampled_statistics(self, V=None, sweeps: int = 10, n_chains: int = 100, rng=None):
+    def sampled_statistics(self, V=None, sweeps: int = 10, n_chains: int = 100, rng=None,
+                           check: bool = True):
         """``(⟨s sᵀ⟩, ⟨s⟩)`` estimated by Gibbs sampling at T = 1.
 
         Clamped (``V`` given): one chain per row of ``V``, hiddens started at
         random and swept ``sweeps`` times with the visibles fixed. Free: the
         persistent chains (``n_chains``, kept between calls) are swept ``sweeps``
-        times.
+        times. ``check=False``: ``V`` is taken as checked (a training step's rows).
         """
         rng = self._rng_or(rng)
         xp = get_array_module(self.W.data)
         if V is not None:
-            V = xp.atleast_2d(self._states(V, self.n_visible, "V"))
+            V = xp.atleast_2d(self._states(V, self.n_visible, "V") if check else V)
             S = xp.concatenate([V, self.random_states(len(V), rng)[:, self.n_visible:]], axis=1)
             if self.n_hidden:
                 self.gibbs(S, np.ones(sweeps), clamp_visible=True, rng=rng)  # host: temperatures
@@ -195,18 +196,19 @@ class BoltzmannMachine(ExactEnumeration, EnergyModel):
         return S.T @ S / len(S), S.mean(0)
 
     def accumulate_gradient(self, V, method: str = "gibbs", sweeps: int = 10, n_chains: int = 100,
-                            rng=None) -> float:
+                            rng=None, check: bool = True) -> float:
         """Add ``−(⟨·⟩_clamped − ⟨·⟩_free)`` (the gradient of −mean ln P(v)) into ``W.grad``, ``b.grad``.
 
         Any optimiser then applies the Boltzmann rule; plain SGD with rate η is
         exactly ``Δw_ij = η(⟨s_i s_j⟩_clamped − ⟨s_i s_j⟩_free)``. Returns the energy
         gap ``⟨E⟩_clamped − ⟨E⟩_free`` (``⟨E⟩ = −bᵀ⟨s⟩ − ½ Σ w_ij ⟨s_i s_j⟩``), whose
-        gradient with the statistics held fixed is exactly the one added.
+        gradient with the statistics held fixed is exactly the one added. ``check=False``: ``V``
+        is taken as checked (a training step's rows: the check would copy to the host).
         """
         if method == "exact":
             pos, neg = self.exact_statistics(V), self.exact_statistics()
         elif method == "gibbs":
-            pos = self.sampled_statistics(V, sweeps=sweeps, rng=rng)
+            pos = self.sampled_statistics(V, sweeps=sweeps, rng=rng, check=check)
             neg = self.sampled_statistics(None, sweeps=sweeps, n_chains=n_chains, rng=rng)
         else:
             raise ValueError(f"method must be 'gibbs' or 'exact', got {method!r}")

@@ -224,11 +224,11 @@ class DBM(EnergyModel):
         return e
 
     # ----------------------------------------------------------- inference
-    def mean_field(self, v, y=None, steps: int = 10, tol: float = 1e-7):
+    def mean_field(self, v, y=None, steps: int = 10, tol: float = 1e-7, check: bool = True):
         """Mean-field posterior ``[q¹, …, qᴸ]`` (``+ [q_y]`` with labels) for the rows of ``v``
         (``y`` clamps the labels): :func:`neuronet.energy.dbm_mean_field.mean_field`."""
         from .dbm_mean_field import mean_field
-        return mean_field(self, v, y, steps, tol)
+        return mean_field(self, v, y, steps, tol, check)
 
     def log_likelihood_bound(self, X, log_z: float, y=None, steps: int = 30, tol: float = 1e-6,
                              per_case: bool = False):

@@ -25,20 +25,22 @@ from ..backend import get_array_module
 __all__ = ["mean_field", "log_likelihood_bound"]
 
 
-def mean_field(dbm, v, y=None, steps: int = 10, tol: float = 1e-7) -> list:
+def mean_field(dbm, v, y=None, steps: int = 10, tol: float = 1e-7, check: bool = True) -> list:
     """``[q¹, …, qᴸ]`` (``+ [q_y]``; ``y``'s one-hot rows when the labels are clamped).
 
     At most ``steps`` odd/even sweeps, stopping once no mean moves by more than
     ``tol`` (``dbm.mean_field_steps_`` is the number used; ``steps=0`` returns the start).
     On a GPU all ``steps`` sweeps run: the stopping rule would copy each sweep's change
     to the host, and more sweeps only bring the means closer to the fixed point.
+    ``check=False``: ``v`` (and ``y``, one-hot) are taken as checked (a training step's rows:
+    the range checks would copy to the host).
     """
     V.check_int(steps, "steps", minimum=0)
     V.check_positive(tol, "tol", allow_zero=True)
-    v = dbm._check_data(v, "v")
+    v = dbm._check_data(v, "v") if check else v
     q = [v] + [None] * (dbm.n_chain - 1)
     if y is not None:
-        q[-1] = dbm._check_labels(y, len(v))
+        q[-1] = dbm._check_labels(y, len(v)) if check else y
     free = [i for i in range(1, dbm.n_chain) if q[i] is None]
     const = {i: _clamped_input(dbm, i, q) for i in free}
     for i in free:  # the bottom-up start: doubled input from below under the top layer

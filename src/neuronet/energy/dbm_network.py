@@ -15,7 +15,7 @@ the paper. ``q(h²)`` is computed once, before fine-tuning, and stays fixed. Wit
 from __future__ import annotations
 
 from .. import validation as V
-from ..backend import get_array_module
+from ..backend import asnumpy, device_of, get_array_module
 
 __all__ = ["augment", "to_network"]
 
@@ -41,21 +41,21 @@ def to_network(dbm, n_out: int, dropout: float = 0.0, input_dropout: float = 0.0
     W, b, sizes = dbm.weights, dbm.biases, dbm.sizes
     layers = [Dropout(input_dropout, rng=_child(rng))] if input_dropout else []
     first = Dense(sizes[0] + sizes[2], sizes[1], dtype=dbm.dtype, rng=rng, input_grad=bool(input_dropout))
-    first.W.data[:sizes[0]] = W[0].data
-    first.W.data[sizes[0]:] = W[1].data.T
-    first.b.data[...] = b[1].data
+    first.W.data[:sizes[0]] = asnumpy(W[0].data)  # built on the host, moved beside the DBM below
+    first.W.data[sizes[0]:] = asnumpy(W[1].data).T
+    first.b.data[...] = asnumpy(b[1].data)
     layers += [first, Sigmoid()]
     for l in range(2, dbm.n_layers + 1):
         if dropout:
             layers.append(Dropout(dropout, rng=_child(rng)))
         dense = Dense(sizes[l - 1], sizes[l], dtype=dbm.dtype, rng=rng)
-        dense.W.data[...] = W[l - 1].data
-        dense.b.data[...] = b[l].data
+        dense.W.data[...] = asnumpy(W[l - 1].data)
+        dense.b.data[...] = asnumpy(b[l].data)
         layers += [dense, Sigmoid()]
     if dropout:
         layers.append(Dropout(dropout, rng=_child(rng)))
     layers.append(Dense(sizes[-1], n_out, dtype=dbm.dtype, rng=rng))
-    return Sequential(*layers)
+    return Sequential(*layers).to(device_of(W[0].data))
 
 
 def _child(rng):

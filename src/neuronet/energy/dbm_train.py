@@ -59,8 +59,10 @@ class DBMStep(Step):
     # ------------------------------------------------------------- the update
     def compute(self, batch) -> dict:
         d = self.model
-        v = d._check_data(batch[0], "batch")
-        q = d.mean_field(v, y=batch[1] if len(batch) > 1 else None, steps=self.mean_field_steps, tol=self.tol)
+        # rows as fit checked them (y one-hot): the dtype here, no range check (a host copy)
+        v = d._as_layer(batch[0], 0, "batch")
+        q = d.mean_field(v, y=batch[1] if len(batch) > 1 else None, steps=self.mean_field_steps, tol=self.tol,
+                         check=False)
         pos = [v] + q
         if self.chains is None:
             self.chains = d.random_states(self.n_chains, self.rng)

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import validation as V
-from ..backend import get_array_module, get_default_dtype
+from ..backend import device_of, get_array_module, get_default_dtype
 from ..distributed import get_communicator
 from ..random import make_rng
 from . import dbn_bound, dbn_generative as G
@@ -180,7 +180,7 @@ class DBN(EnergyModel):
         if n_out is not None:
             V.check_int(n_out, "n_out", minimum=1)
             layers.append(Dense(self.n_features, n_out, rng=rng, seed=seed, dtype=self.rbms[0].dtype))
-        return Sequential(*layers)
+        return Sequential(*layers).to(device_of(self.rbms[0].W.data))  # beside the DBN
 
     # ------------------------------------------------------------ training
     def pretrain(self, X, y=None, epochs=10, batch_size=100, layers=None, seed=None, verbose=True,

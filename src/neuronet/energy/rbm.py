@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import validation as V
-from ..backend import get_array_module, get_default_dtype
+from ..backend import device_of, get_array_module, get_default_dtype
 from ..module import Parameter
 from ..random import make_rng
 from .base import EnergyModel
@@ -185,7 +185,7 @@ class RBM(EnergyModel):
             (self.hidden, self.n_visible, self.n_hidden)
         if units.name not in ("bernoulli", "gaussian"):
             raise ValueError(f"to_layers supports Bernoulli and Gaussian units, this layer has {units.name} units")
-        dense = Dense(n_in, n_out, dtype=self.dtype)
+        dense = Dense(n_in, n_out, dtype=self.dtype).to(device_of(self.W.data))  # beside the RBM
         dense.W.data[...] = self.W.data.T if decoder else self.W.data
         dense.b.data[...] = self.a.data if decoder else self.b.data
         return [dense, Sigmoid()] if units.name == "bernoulli" else [dense]

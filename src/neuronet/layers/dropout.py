@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..module import Module
-from ..random import make_rng, rng_state, set_rng_state
+from ..random import generator_for, make_rng, rng_state, set_rng_state
 from ..validation import check_probability
 from .activations import _as_float
 
@@ -36,7 +36,7 @@ class Dropout(Module):
             self._scale = 1.0 if (self.inverted or self.training) else 1.0 - self.p
             return x if self._scale == 1.0 else x * x.dtype.type(self._scale)
         xp = get_array_module(x)
-        keep = self.rng.random(x.shape, dtype=x.dtype) >= self.p
+        keep = generator_for(self.rng, xp).random(x.shape, dtype=x.dtype) >= self.p  # on x's device
         scale = 1.0 / (1.0 - self.p) if self.inverted else 1.0
         self._scale = xp.asarray(keep * x.dtype.type(scale))
         return x * self._scale
