@@ -167,9 +167,8 @@ def fit(dbm, X, y=None, epochs: int = 10, batch_size: int = 100, n_chains: int =
     100 persistent chains with 5 Gibbs sweeps per update, 10 mean-field sweeps.
     ``optimizer`` replaces the default rule. ``checkpoint``: a path written every epoch
     (model, optimiser, RNGs, chains); ``resume_from`` continues from one exactly.
-    Returns the loop's history (``loss`` = ``recon_error``, the mean-field
-    reconstruction error; ``val_recon_error`` with ``validation``). ``comm``: data-parallel
-    as ``RBM.fit`` (statistics of the combined batch, ``n_chains / R`` chains per rank).
+    ``comm``: data-parallel as ``RBM.fit`` (``n_chains / R`` chains per rank). Returns the loop's
+    history (``loss`` = ``recon_error``, the mean-field reconstruction error; ``val_recon_error``).
     """
     from .. import optim
     from ..train.callbacks import ModelCheckpoint

@@ -191,19 +191,13 @@ class DSN(Module):
         to [0, 1]: the Bernoulli visible units' range).
         ``backprop_epochs > 0`` then trains the whole stack by backprop on the squared
         error through ``nt.fit`` (``optimizer`` defaults to Adam, lr 10⁻³).
-        ``comm`` (:mod:`neuronet.distributed`; every rank given the same data): rank ``r``
-        works on its share of the rows, ``HᵀH``, ``HᵀT`` and ``∂J/∂W`` are summed over the
-        ranks (the single-process ``U`` and steps), rank 0 alone reports and writes.
+        ``comm`` (:mod:`neuronet.distributed`, the same data on every rank): each rank its share
+        of the rows, ``HᵀH``, ``HᵀT``, ``∂J/∂W`` summed over the ranks (the one-process result).
         """
         check_int(finetune_iters, "finetune_iters", minimum=0)
         check_positive(finetune_lr, "finetune_lr")
         check_int(rbm_epochs, "rbm_epochs", minimum=0)
-        X = self._inputs(X)
-        T = self._targets(y, len(X))
-        val = None
-        if validation is not None:
-            Xv = self._inputs(validation[0], "validation X")
-            val = (Xv, self._targets(validation[1], len(Xv), "validation y"))
+        X, T, val = self._training_data(X, y, validation)
         records, start = self._resume(checkpoint) if resume else ([], 0)
         comm = get_communicator(comm)
         part = shard(range(len(X)), comm)
@@ -229,6 +223,15 @@ class DSN(Module):
             self._backprop(X, T, val, backprop_epochs, optimizer, batch_size, checkpoint, resume,
                            progress, seed, comm)
         return records
+
+    def _training_data(self, X, y, validation) -> tuple:
+        """``X``, its target matrix ``T`` and the checked ``validation`` pair (or None)."""
+        X = self._inputs(X)
+        T = self._targets(y, len(X))
+        if validation is None:
+            return X, T, None
+        Xv = self._inputs(validation[0], "validation X")
+        return X, T, (Xv, self._targets(validation[1], len(Xv), "validation y"))
 
     def _resume(self, checkpoint) -> tuple:
         """``(records, modules done)`` from the checkpoint, its weights loaded; none yet: ``([], 0)``."""
