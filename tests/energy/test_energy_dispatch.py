@@ -141,3 +141,24 @@ def test_training_and_sampling_code_calls_no_numpy_routine(module_name):
 def test_the_static_check_sees_a_numpy_call():
     """The check above is not vacuous: it finds the ``np.`` routines of a host-only function."""
     assert _numpy_uses("neuronet.energy.annealing", "geometric_schedule")
+
+
+# ------------------------------------------------------------------ chains follow the parameters
+
+
+def test_astype_and_to_convert_the_persistent_chains():
+    """``Module.astype``/``to`` convert a model's ``_state_arrays`` with its parameters."""
+    from neuronet.energy import RBM, BoltzmannMachine
+
+    X = (np.random.default_rng(0).random((40, 6)) < 0.5).astype(np.float32)
+    rbm = RBM(6, 3, seed=0)
+    rbm.fit(X, epochs=1, batch_size=10, persistent=True, verbose=False, seed=1)
+    bm = BoltzmannMachine(6, 2, seed=0)
+    bm.fit(X, epochs=1, n_chains=7, progress=False, seed=1)
+    for model, name in ((rbm, "persistent_chains"), (bm, "_chains")):
+        assert getattr(model, name).dtype == np.float32
+        model.astype(np.float64).to("cpu")
+        chains = getattr(model, name)
+        assert chains.dtype == np.float64 and isinstance(chains, np.ndarray), name
+    rbm.fit(X, epochs=1, batch_size=10, persistent=True, verbose=False)  # and training goes on
+    assert rbm.persistent_chains.dtype == np.float64
