@@ -2,52 +2,23 @@
 
 :mod:`neuronet.kernels.cupy_kernels` keeps each ``ElementwiseKernel`` as source text
 (inputs, outputs, a C loop body). Here a small interpreter runs those bodies element-wise
-on NumPy arrays in place of CuPy (declarations ``T x = …`` become locals, casts ``(T)…``
-become the dtype, assignments to outputs write in place), and the module's own wrappers
-call it with their argument order. What this cannot see is whether CUDA compiles the
+on NumPy arrays in place of CuPy (``tests/fake_device.py``: declarations ``T x = …`` become
+locals, casts ``(T)…`` the dtype, assignments to outputs write in place), and the module's
+own wrappers call it with their argument order. What this cannot see is whether CUDA compiles the
 text: that is the GPU tests' part (tests/optim/test_kernels.py, tests/energy/test_energy_gpu.py).
 """
 from __future__ import annotations
 
-import re
-
 import numpy as np
 import pytest
+from fake_device import kernel_from_source
 
 from neuronet.kernels import cupy_kernels, numpy_kernels
 
 
-def _names(params: str) -> list:
-    return [p.split()[-1] for p in params.split(",")]
-
-
-def _python(body: str, outputs: list) -> str:
-    """The C loop body as Python statements over whole arrays."""
-    lines = []
-    for stmt in filter(None, (s.strip() for s in body.split(";"))):
-        stmt = re.sub(r"^T (\w+)", r"\1", stmt)                 # a local declaration
-        stmt = re.sub(r"\(T\)([\w.]+)", r"_T(\1)", stmt)        # (T)1, (T)0
-        stmt = stmt.replace("(T)(", "_T(")                      # (T)(y > …)
-        target, op, value = re.match(r"(\w+)\s*([-+]?=)\s*(.*)", stmt).groups()
-        if target in outputs:
-            op = {"=": "[...] =", "-=": "[...] -=", "+=": "[...] +="}[op]
-        lines.append(f"{target}{op} {value}" if op.startswith("[") else f"{target} {op} {value}")
-    return "\n".join(lines)
-
-
 def _interpreter(name: str):
     """What ``cupy_kernels._kernel(name)`` returns, run on NumPy arrays."""
-    inputs, outputs, body = cupy_kernels._SOURCES[name]
-    names, outs = _names(inputs) + _names(outputs), _names(outputs)
-    code = compile(_python(body, outs), f"<kernel {name}>", "exec")
-
-    def run(*args):
-        assert len(args) == len(names), (name, len(args), names)
-        dtype = next(a.dtype for a in args if isinstance(a, np.ndarray))
-        scope = {"exp": np.exp, "sqrt": np.sqrt, "_T": dtype.type}
-        scope.update({n: a if isinstance(a, np.ndarray) else dtype.type(a) for n, a in zip(names, args)})
-        exec(code, scope)
-    return run
+    return kernel_from_source(*cupy_kernels._SOURCES[name], name)
 
 
 @pytest.fixture
