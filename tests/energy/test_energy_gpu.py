@@ -287,3 +287,38 @@ def test_hopfield_capacity_on_gpu_equals_cpu(cupy):  # pragma: no cover
     a, b = hopfield_capacity(**kw), hopfield_capacity(**kw, device="cuda")
     for name in ("bit_error", "recall_exact", "recall_overlap", "overlap"):
         np.testing.assert_array_equal(getattr(b, name), getattr(a, name), err_msg=name)
+
+
+def test_samplers_on_gpu_draw_on_the_device_from_the_model_distribution(cupy):  # pragma: no cover
+    """Each model's ``sample`` on the device: RBM and DBM visible means, the Boltzmann
+    machine's state means match the CPU's within sampling error (the exact ones for the
+    machine); Hopfield sampling (host-drawn starts and orders) and the pseudo-likelihood with
+    fixed flips are deterministic, so equal; annealing reaches the ground state."""
+    import copy
+
+    from dbm_models import random_dbm
+
+    from neuronet.energy import BoltzmannMachine, Hopfield, geometric_schedule
+    from neuronet.energy.monitors import free_energy_gap, pseudo_likelihood
+
+    cpu, gpu = _rbm_pair()
+    n = 20_000
+    for c, g in ((cpu, gpu), (random_dbm([6, 4, 3], seed=0), None)):
+        g = g if g is not None else copy.deepcopy(c).to("cuda")
+        s_cpu, s_gpu = c.sample(n, steps=30, rng=1), g.sample(n, steps=30, rng=1)
+        assert isinstance(s_gpu, cupy.ndarray) and s_gpu.shape == (n, 6)
+        np.testing.assert_allclose(asnumpy(s_gpu).mean(0), s_cpu.mean(0), atol=0.03)
+    V = _data("bernoulli", 40)
+    cols = np.arange(40) % N_VIS
+    np.testing.assert_allclose(asnumpy(pseudo_likelihood(gpu, V, index=cols)),
+                               pseudo_likelihood(cpu, V, index=cols), rtol=1e-10)
+    assert free_energy_gap(gpu, V[:20], V[20:]) == pytest.approx(free_energy_gap(cpu, V[:20], V[20:]))
+    bm = BoltzmannMachine(4, 1, init_std=0.8, dtype="float64", seed=0).to("cuda")
+    S = asnumpy(bm.sample(n=4000, steps=30, rng=2))
+    np.testing.assert_allclose(S.mean(0), bm.exact_statistics()[1], atol=0.04)
+    result = bm.anneal(64, geometric_schedule(5.0, 0.05, 60), rng=3)
+    assert float(result.energies.min()) == pytest.approx(bm.ground_state()[1], abs=1e-9)
+    nets = [Hopfield(32, dtype="float64", seed=4).to(d) for d in ("cpu", "cuda")]
+    patterns = np.random.default_rng(5).choice([-1.0, 1.0], size=(2, 32))
+    samples = [net.store(patterns).sample(10, steps=20) for net in nets]
+    np.testing.assert_array_equal(asnumpy(samples[1]), samples[0])
