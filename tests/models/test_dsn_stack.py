@@ -138,6 +138,14 @@ def test_backprop_over_the_stack_lowers_the_squared_error(digits, tmp_path):
     assert (tmp_path / "d.backprop.npz").exists()
 
 
+def test_backprop_callbacks_reach_the_loop(digits):
+    (X, y), _ = digits
+    dsn = DSN(64, 10, 20, 2, seed=0)
+    dsn.fit(X[:200], y[:200], finetune_iters=1, finetune_lr=50.0, backprop_epochs=3,
+            optimizer=nt.optim.Adam(dsn.parameters(), lr=1e-3), callbacks=[nt.ExponentialLR(0.5)])
+    np.testing.assert_allclose(dsn.backprop_history_["lr"], [1e-3, 5e-4, 2.5e-4])
+
+
 def test_save_and_load_give_the_same_predictions(digits, tmp_path):
     dsn, _ = _fit(digits, n_modules=2, iters=2)
     (_, _), (Xt, _) = digits

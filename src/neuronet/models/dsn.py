@@ -50,7 +50,9 @@ class DSN(Module):
     prediction inputs, so its hidden units begin as the lower module's and the ridge
     solution can reproduce the lower prediction (the training objective cannot rise);
     otherwise its weights are drawn by ``init``. ``dsn.blocks[m]`` is module ``m``
-    (``.W``, ``.b``, ``.U``).
+    (``.W``, ``.b``, ``.U``). Not ``dsn.modules[m]``: ``Module.modules()`` is the
+    engine's walk over every sub-module (``train``/``eval``, ``astype``, saving, OBD call
+    it on the DSN too), so a list under that name would break them.
     """
 
     def __init__(self, n_in: int, n_out: int, hidden, n_modules: int, ridge: float = 1.0,
@@ -175,8 +177,8 @@ class DSN(Module):
     # ------------------------------------------------------------ training
     def fit(self, X, y, *, finetune_iters: int = 10, finetune_lr: float = 100.0, chunk: int = 2048,
             validation=None, checkpoint=None, resume: bool = False, progress: bool = False,
-            backprop_epochs: int = 0, optimizer=None, batch_size: int = 100, rbm_epochs: int = 0,
-            seed=0, comm=None) -> list:
+            backprop_epochs: int = 0, optimizer=None, batch_size: int = 100, callbacks=None,
+            rbm_epochs: int = 0, seed=0, comm=None) -> list:
         """Train the modules one after another; returns one record per module.
 
         Module ``m``: ``U_m`` in closed form, then ``finetune_iters`` full-batch gradient
@@ -190,7 +192,7 @@ class DSN(Module):
         warm start) start from an RBM trained that many CD-1 epochs on ``z_m`` (clipped
         to [0, 1]: the Bernoulli visible units' range).
         ``backprop_epochs > 0`` then trains the whole stack by backprop on the squared
-        error through ``nt.fit`` (``optimizer`` defaults to Adam, lr 10⁻³).
+        error through ``nt.fit`` (``optimizer``: Adam, lr 10⁻³ by default; ``callbacks``: its loop's).
         ``comm`` (:mod:`neuronet.distributed`, the same data on every rank): each rank its share
         of the rows, ``HᵀH``, ``HᵀT``, ``∂J/∂W`` summed over the ranks (the one-process result).
         """
@@ -220,8 +222,8 @@ class DSN(Module):
                     save(checkpoint, self, extra={"dsn": {"modules_done": m + 1, "records": records}})
         self.records_ = records
         if backprop_epochs:
-            self._backprop(X, T, val, backprop_epochs, optimizer, batch_size, checkpoint, resume,
-                           progress, seed, comm)
+            self._backprop(X, T, val, backprop_epochs, optimizer, batch_size, callbacks, checkpoint,
+                           resume, progress, seed, comm)
         return records
 
     def _training_data(self, X, y, validation) -> tuple:
@@ -271,8 +273,8 @@ class DSN(Module):
             err = float(total[0] / total[1])
         return (y if lower is None else xp.concatenate([lower, y], axis=1)), err
 
-    def _backprop(self, X, T, val, epochs, optimizer, batch_size, checkpoint, resume, progress, seed,
-                  comm=None):
+    def _backprop(self, X, T, val, epochs, optimizer, batch_size, callbacks, checkpoint, resume,
+                  progress, seed, comm=None):
         from ..losses import MSE
         from ..train.callbacks import ModelCheckpoint
         from ..train.supervised import fit
@@ -282,5 +284,5 @@ class DSN(Module):
         self.backprop_history_ = fit(
             self, MSE(), opt, X, T, epochs=epochs, batch_size=batch_size, validation=val,
             seed=seed, progress=progress, metrics=metrics,
-            callbacks=[ModelCheckpoint(path)] if path else None,
+            callbacks=list(callbacks or []) + ([ModelCheckpoint(path)] if path else []),
             resume_from=path if resume and path is not None and path.exists() else None, comm=comm)
