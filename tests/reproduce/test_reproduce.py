@@ -190,6 +190,29 @@ def test_report_fills_the_marked_tables_from_full_records_only(toy_entry, tmp_pa
     assert doc.read_text() == text                            # regenerating changes nothing
 
 
+def test_report_keeps_the_rows_of_entries_without_a_record(toy_entry, tmp_path):
+    _Interrupt.armed = False
+    records, empty = tmp_path / "records", tmp_path / "empty"
+    empty.mkdir()
+    full = run_entry(toy_entry, records, progress=False)
+    doc = tmp_path / "results.md"
+    doc.write_text("<!-- reproduce:begin -->\n<!-- reproduce:end -->\n")
+    assert main(["reproduce", "--report", "--out", str(records), "--doc", str(doc)]) == 0
+    generated = doc.read_text()
+    assert f"**{full['ours']['loss']:.5g}**" in generated
+    assert main(["reproduce", "--report", "--out", str(empty), "--doc", str(doc)]) == 0
+    assert doc.read_text() == generated                      # rows and recipe line kept, run cell too
+    path = record_path(records, TOY)
+    rec = json.loads(path.read_text())
+    rec["rows"][0]["ours"] = 123.0
+    path.write_text(json.dumps(rec))
+    assert main(["reproduce", "--report", "--out", str(records), "--doc", str(doc)]) == 0
+    text = doc.read_text()
+    assert "**123**" in text and f"**{full['ours']['loss']:.5g}**" not in text   # a record wins
+    assert text.count(f"* `{TOY}` (test)") == 1
+    assert "| `logreg-mnist` | test_error_pct | 7.489 | not run |" in text
+
+
 def test_report_needs_markers_and_known_names(tmp_path):
     doc = tmp_path / "results.md"
     doc.write_text("no markers here\n")

@@ -7,6 +7,12 @@ the published number, then what each recipe does differently. A begin marker may
 name entries (``<!-- reproduce:begin lenet5 mlp-keras -->``) to restrict its table
 to them. Text outside the markers is left alone, so the document never disagrees
 with a run and its prose survives.
+
+An entry with no record in the folder keeps the rows (and the recipe line) it already
+has in the document: they were generated from an earlier record and still name its
+date and commit, so rerunning one entry, or reporting from a folder that holds only
+this session's runs, never erases what earlier runs established. Entries never run
+say "not run".
 """
 from __future__ import annotations
 
@@ -18,7 +24,7 @@ from .registry import get, names
 from ..io import write_text_atomic
 from .runner import _fmt
 
-__all__ = ["load_records", "summary_table", "write_report", "MARKER"]
+__all__ = ["load_records", "rendered_entries", "summary_table", "write_report", "MARKER"]
 
 MARKER = re.compile(r"(<!-- reproduce:begin(?P<names>[^>]*?)-->\n)(?P<body>.*?)(<!-- reproduce:end -->)",
                     re.S)
@@ -50,14 +56,42 @@ def _run_cell(rec) -> str:
     return f"{rec.get('finished', '?')[:16].replace('T', ' ')} UTC, `{commit}`"
 
 
-def summary_table(records: dict, only=None) -> str:
+_ROW = re.compile(r"\| `(?P<name>[^`]+)` \|")
+_BULLET = re.compile(r"\* `(?P<name>[^`]+)` \(")
+
+
+def rendered_entries(body: str) -> dict:
+    """``name -> (table rows, recipe lines)`` as a previous report wrote them in ``body``;
+    a row with an empty first cell continues the entry above it."""
+    kept, name = {}, None
+    for line in body.splitlines():
+        row, bullet = _ROW.match(line), _BULLET.match(line)
+        if row:
+            name = row["name"]
+        elif bullet:
+            name = bullet["name"]
+        elif not line.startswith("|  |"):
+            name = None
+            continue
+        if name is None or (row and "| not run |" in line):
+            continue
+        kept.setdefault(name, ([], []))[1 if bullet else 0].append(line)
+    return kept
+
+
+def summary_table(records: dict, only=None, kept=None) -> str:
     """The Markdown table (and the list of differences) for the registered entries in
-    ``only`` (default: all); entries without a record say so."""
+    ``only`` (default: all); an entry without a record keeps its lines from ``kept``
+    (``rendered_entries`` of the old table), else says "not run"."""
     lines = ["| reproduction | metric | published | ours | ours − published | target | met | time | run |",
              "|---|---|---:|---:|---:|---:|---|---:|---|"]
     diffs = []
     for name in (only or names()):
         entry, rec = get(name), records.get(name)
+        if rec is None and name in (kept or {}):
+            lines += kept[name][0]
+            diffs += kept[name][1]
+            continue
         if rec is None:
             lines.append(f"| `{name}` | {', '.join(entry.published) or '—'} | "
                          f"{', '.join(_fmt(v) for v in entry.published.values()) or '—'} | "
@@ -94,7 +128,7 @@ def write_report(records_folder, doc) -> int:
         if unknown:
             raise SystemExit(f"neuronet reproduce --report: {doc} names unknown reproductions {unknown}")
         count += 1
-        return m.group(1) + summary_table(records, only) + m.group(4)
+        return m.group(1) + summary_table(records, only, rendered_entries(m.group("body"))) + m.group(4)
 
     new = MARKER.sub(fill, text)
     if count == 0:
