@@ -15,9 +15,13 @@ from .registry import Reproduction, register
 def run(ctx) -> dict:
     Xtr, ytr, Xte, yte = mnist(ctx)
     model = nt.models.MLP([784, 800, 800, 10], activation="sigmoid", seed=ctx.seed)
-    opt = nt.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    hist = train(ctx, "mlp", model, opt, Xtr, ytr, epochs=2 if ctx.quick else 20, batch_size=100,
-                 callbacks=[nt.ExponentialLR(0.9)])
+    # chosen by training on the first 50 000 images and scoring the last 10 000 (error after the
+    # last epoch): lr 0.1 ×0.97/epoch, batch 100, 40 epochs: 2.11 %; lr 0.05 ×0.95, batch 20,
+    # 30 epochs: 1.92 %; lr 0.3: loss still 0.6 after 8 epochs. (The earlier recipe, lr 0.1
+    # ×0.9, batch 100, 20 epochs, froze early: 2.73 % on the test set, record of 2026-12-02.)
+    opt = nt.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    hist = train(ctx, "mlp", model, opt, Xtr, ytr, epochs=2 if ctx.quick else 30, batch_size=20,
+                 callbacks=[nt.ExponentialLR(0.95)])
     return {"test_error_pct": error_pct(model, Xte, yte),
             "test_errors": round(error_pct(model, Xte, yte) * len(yte) / 100),
             "train_loss_last_epoch": hist.records[-1]["loss"]}
@@ -29,8 +33,8 @@ register(Reproduction(
     published={"test_error_pct": 1.60},
     source="Srivastava, Hinton, Krizhevsky, Sutskever & Salakhutdinov 2014, Table 2: 'Standard Neural "
            "Net (Simard et al., 2003), logistic, 2 layers, 800 units: 1.60 %' (160 test errors)",
-    recipe="MLP 784-800-800-10 sigmoid, Glorot init, softmax CE; SGD η = 0.1 ×0.9 per epoch, "
-           "momentum 0.9, batch 100, 20 epochs, all 60k training images",
+    recipe="MLP 784-800-800-10 sigmoid, Glorot init, softmax CE; SGD η = 0.05 ×0.95 per epoch, "
+           "momentum 0.9, batch 20, 30 epochs, all 60k training images (chosen on held-out training images)",
     differences="Simard et al. trained one hidden layer of 800 by plain SGD for many more epochs; we "
-                "follow the dropout paper's table (2 hidden layers of 800) with momentum, 20 epochs",
-    target={"test_error_pct": 1.8}, minutes=6.0, run=run))
+                "follow the dropout paper's table (2 hidden layers of 800) with momentum, 30 epochs",
+    target={"test_error_pct": 1.8}, minutes=5.0, run=run))
