@@ -2,16 +2,15 @@
 
 Three implementations with one signature each: :mod:`.numpy_kernels` (the reference,
 written with ``xp``, and the path for small arrays and any layout the compiled kernels
-do not take), :mod:`.numba_kernels` (one pass over memory on all cores, from the
-optional extra ``pip install neuronet[fast]``) and, for CuPy arrays, :mod:`.cupy_kernels`
+do not take), :mod:`.numba_kernels` (one pass over memory, serial beside the BLAS's
+threads, from the optional extra ``pip install neuronet[fast]``) and, for CuPy arrays, :mod:`.cupy_kernels`
 (one ``ElementwiseKernel`` launch each). Which one runs:
 
 * ``NEURONET_KERNELS=numpy`` or ``=numba`` in the environment, or :func:`use` at run
   time (the tests run the key cases both ways); ``'numpy'`` also sends CuPy arrays to
   the ``xp`` expressions of :mod:`.numpy_kernels` instead of the fused GPU kernels;
 * by default Numba when it imports, NumPy otherwise (the choice and its numbers are
-  in ``docs/architecture.md``); Numba uses as many threads as ``OMP_NUM_THREADS``
-  (all cores when unset); CuPy arrays get :mod:`.cupy_kernels`.
+  in ``docs/architecture.md``); CuPy arrays get :mod:`.cupy_kernels`.
 
 Formulas (``⊙`` element-wise; the optimiser rules are those of :mod:`neuronet.optim`):
 
@@ -36,7 +35,7 @@ from . import numpy_kernels
 __all__ = ["use", "active", "describe", "sigmoid", "relu_backward", "tanh_backward", "sigmoid_backward",
            "sgd_step", "momentum_step", "rmsprop_step", "adadelta_step", "adam_step"]
 
-#: below this many elements a parallel kernel's start costs more than it saves
+#: below this many elements Numba's call overhead costs more than the fused pass saves
 MIN_SIZE = 16384
 
 _STATE = {"name": "numpy", "mod": None, "gpu": True}
@@ -44,16 +43,9 @@ _STATE = {"name": "numpy", "mod": None, "gpu": True}
 
 def _load_numba():
     try:
-        import numba
-
         from . import numba_kernels
     except ImportError:  # the optional extra is not installed
         return None
-    # as many threads as the BLAS gets: a parallel kernel waits for its slowest thread, and
-    # on a busy machine a thread more than the cores the job may use costs more than it gives
-    wanted = os.environ.get("OMP_NUM_THREADS") or os.environ.get("OPENBLAS_NUM_THREADS")
-    if wanted and wanted.isdigit() and int(wanted) > 0:
-        numba.set_num_threads(min(int(wanted), numba.config.NUMBA_NUM_THREADS))
     return numba_kernels
 
 
@@ -81,7 +73,7 @@ def describe() -> str:
         return "NumPy"
     import numba
 
-    return f"Numba {numba.__version__} ({numba.get_num_threads()} threads, {numba.threading_layer_name()})"
+    return f"Numba {numba.__version__} (serial kernels)"
 
 
 def _fast(*arrays):
