@@ -38,7 +38,10 @@ def run(ctx) -> dict:
     from ..viz import plot_layer_filters
 
     X, y, Xt, yt = mnist(ctx)
-    sizes, pre_epochs, ft_epochs = ([784, 64, 64, 128], 2, 3) if ctx.quick else ([784, 500, 500, 2000], 5, 16)
+    # 10 pretraining epochs, then mlp-standard's fine-tuning (SGD, momentum 0.9, lr 0.05 ×0.95 per
+    # epoch, batch 20, 30 epochs), so the two records differ by the pretraining alone. ~15 min on one
+    # idle core; the first recipe (5 epochs; lr 0.1 ×0.95, batch 100, 16 epochs) took 254 s: 2.20 %.
+    sizes, pre_epochs, ft_epochs = ([784, 64, 64, 128], 2, 3) if ctx.quick else ([784, 500, 500, 2000], 10, 30)
     t0 = time.perf_counter()
     dbn = DBN(sizes, seed=ctx.seed)
     dbn.pretrain(X, epochs=pre_epochs, batch_size=100, seed=ctx.seed, verbose=ctx.progress,
@@ -48,8 +51,8 @@ def run(ctx) -> dict:
     plot_layer_filters(dbn, n=36, path=ctx.picture("dbn_mnist_filters.png"))
     net = dbn.to_network(n_out=10, seed=ctx.seed)
     assert isinstance(net.layers[-1], Dense)
-    fit(net, SoftmaxCrossEntropy(), optim.Momentum(net.parameters(), lr=0.1, momentum=0.9), X, y,
-        epochs=ft_epochs, batch_size=100, seed=ctx.seed, progress=ctx.progress,
+    fit(net, SoftmaxCrossEntropy(), optim.Momentum(net.parameters(), lr=0.05, momentum=0.9), X, y,
+        epochs=ft_epochs, batch_size=20, seed=ctx.seed, progress=ctx.progress,
         callbacks=[ExponentialLR(0.95), ModelCheckpoint(ctx.checkpoint("dbn-mnist-finetune"))],
         resume_from=resume_path(ctx, "dbn-mnist-finetune"))
     net.eval()
@@ -66,9 +69,10 @@ register(Reproduction(
     source="Srivastava et al. (2014) Table 2 / lecture 004: 'DBN + finetuning' 1.18 %; "
            "Hinton, Osindero & Teh (2006): 1.25 % with the generative up-down fine-tuning",
     recipe="DBN 784-500-500-2000, CD-1 (rbm.m: lr 0.1, momentum 0.5→0.9, weight cost 2e-4, batch 100), "
-           "5 epochs per layer; + Dense(2000, 10), backprop SGD momentum 0.9, lr 0.1·0.95^epoch, 16 epochs",
-    differences="5 pretraining epochs per layer instead of 50, 16 fine-tuning epochs instead of a few "
-                "hundred (time on a shared 2-core machine); no dropout; all 60 000 training images",
+           "10 epochs per layer; + Dense(2000, 10), backprop SGD momentum 0.9, lr 0.05·0.95^epoch, batch 20, "
+           "30 epochs (mlp-standard's fine-tuning)",
+    differences="10 pretraining epochs per layer instead of 50, 30 fine-tuning epochs of SGD instead of "
+                "conjugate gradients for a few hundred; no dropout; all 60 000 training images",
     target={"test_error_pct": 1.4},
-    minutes=47,  # measured at load 12-20 on the 2 shared cores
+    minutes=15,
     run=run))
