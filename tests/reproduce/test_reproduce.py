@@ -213,6 +213,20 @@ def test_report_keeps_the_rows_of_entries_without_a_record(toy_entry, tmp_path):
     assert "| `logreg-mnist` | test_error_pct | 7.489 | not run |" in text
 
 
+def test_report_lists_an_entry_without_a_published_number(tmp_path):
+    entry = R.register(R.Reproduction(name="toy-noref", title="", published={}, source="lecture", recipe="r",
+                                      run=lambda ctx: {"width": 4}))
+    try:
+        run_entry(entry, tmp_path, progress=False)
+        doc = tmp_path / "results.md"
+        doc.write_text("<!-- reproduce:begin toy-noref -->\n<!-- reproduce:end -->\n")
+        assert main(["reproduce", "--report", "--out", str(tmp_path), "--doc", str(doc)]) == 0
+        row = next(line for line in doc.read_text().splitlines() if line.startswith("| `toy-noref` |"))
+        assert "(no published number)" in row and "UTC" in row
+    finally:
+        del R.REGISTRY["toy-noref"]
+
+
 def test_report_needs_markers_and_known_names(tmp_path):
     doc = tmp_path / "results.md"
     doc.write_text("no markers here\n")

@@ -97,6 +97,9 @@ def summary_table(records: dict, only=None, kept=None) -> str:
                          f"{', '.join(_fmt(v) for v in entry.published.values()) or '—'} | "
                          f"not run | | | | | |")
             continue
+        if not rec["rows"]:  # no published number: the record's table is in the document's prose
+            lines.append(f"| `{name}` | — | — | (no published number) | | | | {_minutes(rec['seconds'])} | "
+                         f"{_run_cell(rec)} |")
         for i, row in enumerate(rec["rows"]):
             first = i == 0
             lines.append(
