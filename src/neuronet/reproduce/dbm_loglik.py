@@ -56,4 +56,4 @@ register(Reproduction(
            "100 runs, 20,001 temperatures (products in float32); mean-field bound on the 10,000 test images",
     differences="paper: 100+200 pretraining epochs, 300+ joint epochs; here ~10 min on one CPU core, so the "
                 "model is far less trained",
-    target={}, minutes=10, lower_is_better=False, run=run))
+    target={}, minutes=6, lower_is_better=False, run=run))

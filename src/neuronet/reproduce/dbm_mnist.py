@@ -102,4 +102,4 @@ register(Reproduction(
            "sparsity 0.2/0.1); 15 epochs of backprop (Adam 1e-3 ×0.9/epoch) of the net on [v, q(h2)]",
     differences="paper: 100+200 pretraining epochs, 300-500 joint epochs (2 days), 100 epochs of conjugate "
                 "gradients; here ~10 min on one CPU core, about 1/100 of the paper's arithmetic",
-    target={"test_error_pct": 1.3}, minutes=10, run=run))
+    target={"test_error_pct": 1.3}, minutes=6, run=run))

@@ -58,5 +58,5 @@ register(Reproduction(
     differences="10 (top: 30) pretraining epochs instead of 30, 10 up-down epochs (CD-3) instead of 300 "
                 "(CD-3, 6, 10); no validation-based stopping; our number is what this scale reaches",
     target={"test_error_pct": 3.0},
-    minutes=15,
+    minutes=10,
     run=run))

@@ -74,5 +74,5 @@ register(Reproduction(
     differences="10 pretraining epochs per layer instead of 50, 30 fine-tuning epochs of SGD instead of "
                 "conjugate gradients for a few hundred; no dropout; all 60 000 training images",
     target={"test_error_pct": 1.4},
-    minutes=15,
+    minutes=10,
     run=run))

@@ -119,5 +119,5 @@ register(Reproduction(
                 f"{FULL['hidden']} units instead of 3000-unit modules, {FULL['iters']} "
                 "fine-tuning steps per module, random (not RBM) lower-weight initialisation",
     target={"test_error_pct": 1.5},
-    minutes=12,
+    minutes=10,
     run=run))

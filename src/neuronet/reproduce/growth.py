@@ -91,4 +91,4 @@ register(Reproduction(
            "trained from scratch as long",
     differences="flower: 800-point planar set (600 train / 200 test), 300 epochs; digits: "
                 "scikit-learn 8×8 (stratified 75/25 split), 120 epochs",
-    target={}, minutes=6, lower_is_better=False, run=run))
+    target={}, minutes=1, lower_is_better=False, run=run))

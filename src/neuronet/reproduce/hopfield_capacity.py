@@ -66,4 +66,4 @@ register(Reproduction(
     differences="the theory's α_c is the N → ∞ limit of a stability criterion (overlap jumps from "
                 "≈ 0.97 to ≈ 0.3); ours is finite N = 1000 with a 'half retrieved' criterion",
     target={"capacity_alpha": 0.13, "bit_error_max_abs_dev": 0.01},
-    lower_is_better={"capacity_alpha": False}, minutes=1.5, run=run))
+    lower_is_better={"capacity_alpha": False}, minutes=1, run=run))

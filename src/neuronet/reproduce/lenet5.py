@@ -38,4 +38,4 @@ register(Reproduction(
                 "instead of stochastic diagonal Levenberg–Marquardt; a trained softmax output layer "
                 "instead of the fixed RBF units; on-the-fly distortions (the paper's 0.95 % used none, "
                 "its 0.80 % used 540 000 distorted copies)",
-    target={"test_error_pct": 1.2}, minutes=7.0, run=run))
+    target={"test_error_pct": 1.2}, minutes=2, run=run))

@@ -38,4 +38,4 @@ register(Reproduction(
            "early stopping on validation accuracy (patience 10 epochs, ≤ 100 epochs)",
     differences="the tutorial's patience rule counts minibatches (patience 5000, ×2 on improvement) "
                 "and starts from zero weights; ours counts epochs and starts from Glorot weights",
-    target={"test_error_pct": 8.0}, minutes=1.5, run=run))
+    target={"test_error_pct": 8.0}, minutes=1, run=run))

@@ -37,4 +37,4 @@ register(Reproduction(
            "last epoch",
     differences="GIN uses MLPs inside each aggregation, batch norm and reports the best epoch averaged "
                 "over folds (selected on the test folds); we score each fold once after the last epoch",
-    target={"cv_accuracy_pct": 85.0}, lower_is_better=False, minutes=1.0, run=run))
+    target={"cv_accuracy_pct": 85.0}, lower_is_better=False, minutes=1, run=run))

@@ -61,4 +61,4 @@ register(Reproduction(
            "remaining pixels (S_j = Σ_h S_jh), retrain one epoch; stop and put the last pixels "
            "back when the validation error rises > 0.5 pp",
     differences="scaled: 12 000 training, 3 000 validation images, first 10 000 test images",
-    target={}, minutes=4, run=run))
+    target={}, minutes=1, run=run))

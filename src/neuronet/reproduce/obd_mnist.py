@@ -163,4 +163,4 @@ register(Reproduction(
                 "a 1989 digit net on a US postal set, ours MNIST; params_reduction_factor is our "
                 "LeNet-5 with OBD",
     target={"params_reduction_factor": 3.0},
-    minutes=8, lower_is_better=False, run=run))
+    minutes=3.5, lower_is_better=False, run=run))

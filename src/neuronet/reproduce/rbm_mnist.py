@@ -92,7 +92,7 @@ register(Reproduction(
            "50 epochs on 50 000 images; " + _AIS,
     differences="the paper's CD-1 learning-rate schedule (and its number of epochs) is not given in "
                 "detail; ours is one fixed small rate, 50 epochs",
-    target={"test_log_likelihood": -130.0}, lower_is_better=False, minutes=8.0, run=run_cd1))
+    target={"test_log_likelihood": -130.0}, lower_is_better=False, minutes=4.5, run=run_cd1))
 
 register(Reproduction(
     name="rbm-pcd",
@@ -104,4 +104,4 @@ register(Reproduction(
            "25 epochs on 50 000 images; " + _AIS,
     differences="PCD-1 instead of CD-25; 25 epochs with a fixed learning rate (the paper's CD-25 model "
                 "was trained for longer, with annealed rates)",
-    target={"test_log_likelihood": -110.0}, lower_is_better=False, minutes=6.0, run=run_pcd))
+    target={"test_log_likelihood": -110.0}, lower_is_better=False, minutes=3.0, run=run_pcd))
