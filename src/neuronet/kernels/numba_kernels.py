@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 import numba
+
 jit = numba.njit(cache=True, fastmath=False, nogil=True)
 
 
