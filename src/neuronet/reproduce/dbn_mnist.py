@@ -42,7 +42,7 @@ def run(ctx) -> dict:
     # The paper's 50 pretraining epochs per layer, then mlp-standard's fine-tuning (SGD_RECIPE), so the
     # two records differ by the pretraining alone; ~20 min on one idle core. Chosen on held-out training
     # images (first 50 000 train, last 10 000 score; error after epoch 20 of fine-tuning): 10 pretraining
-    # epochs 1.70 %, 40 epochs 1.47 %; a gentler fine-tuning (lr 0.01 ×0.97) was behind at every epoch.
+    # epochs 1.68 %, 40 epochs 1.47 %; a gentler fine-tuning (lr 0.01 ×0.97) was behind at every epoch.
     # Earlier test-set records: 5 epochs (lr 0.1 ×0.95, batch 100, 16 epochs) 2.20 %; 10 epochs 1.66 %.
     r = SGD_RECIPE
     sizes, pre_epochs, ft_epochs = (([784, 64, 64, 128], 2, 3) if ctx.quick
