@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from .dbn_mnist import mnist, resume_path
+from .common import mnist
 from .registry import Reproduction, register
 
 
@@ -35,7 +35,7 @@ def run(ctx) -> dict:
     from ..train import ModelCheckpoint
     from ..viz import plot_layer_filters, plot_reconstruction_rows
 
-    X, _, Xt, yt = mnist(ctx)
+    X, _, Xt, yt = mnist(ctx, quick_train=2000, quick_test=1000)
     if ctx.quick:
         sizes, pre, ft, ft2 = [784, 64, 32, 16, 8], 1, 2, 1
     else:
@@ -56,7 +56,7 @@ def run(ctx) -> dict:
     ctx.log(f"pretrained ({pre} epochs per layer, {(t1 - t0) / 60:.1f} min): {pretrained_error:.2f}")
     ae.fit(X, epochs=ft, batch_size=100, lr=1e-3, seed=ctx.seed, progress=ctx.progress,
            callbacks=[ModelCheckpoint(ctx.checkpoint("autoencoder-mnist-finetune"))],
-           resume_from=resume_path(ctx, "autoencoder-mnist-finetune"))
+           resume_from=ctx.resume_from("autoencoder-mnist-finetune"))
     error = reconstruction_sse(Xt, ae.reconstruct(Xt))
     t2 = time.perf_counter()
     ctx.log(f"fine-tuned ({ft} epochs, {(t2 - t1) / 60:.1f} min): {error:.2f}")

@@ -12,7 +12,7 @@ from .registry import Reproduction, register
 
 def run(ctx) -> dict:
     s = scale(ctx)
-    data = mnist(s["n_train"], s["n_test"])
+    data = mnist(ctx, s)
     d = train_dbm(ctx, data[0][:s["n_dbm"]], data[1][:s["n_dbm"]], s)
     err, errors, _ = finetune(ctx, d, data, s, dropout=0.5, input_dropout=0.2)
     ctx.log(f"fine-tuned with dropout: {errors} test errors ({err:.2f} %); dbm-mnist's record has the same "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .dbm_mnist import mnist, pictures, resume_from
+from .dbm_mnist import mnist, pictures
 from .registry import Reproduction, register
 
 #: ~10 min on one idle core (the first recipe, 20,000 images, 3+3 and 1 epochs, 2,001 temperatures, was
@@ -23,12 +23,12 @@ QUICK = dict(n_train=600, n_test=300, sizes=[784, 20, 30], pretrain_epochs=(1, 1
 def run(ctx) -> dict:
     from ..energy import DBM, ais_betas, ais_log_likelihood
     s = dict(QUICK if ctx.quick else FULL)
-    X, _, Xt, _ = mnist(s["n_train"], s["n_test"])
+    X, _, Xt, _ = mnist(ctx, s)
     rng = np.random.default_rng(ctx.seed)
     X = (rng.random(X.shape, dtype=np.float32) < X).astype(np.float32)
     Xt = (rng.random(Xt.shape, dtype=np.float32) < Xt).astype(np.float32)
     d = DBM(s["sizes"], seed=ctx.seed)
-    resume = resume_from(ctx, "dbm")
+    resume = ctx.resume_from("dbm")
     if resume is None:
         d.pretrain(X, epochs=list(s["pretrain_epochs"]), batch_size=100, weight_decay=1e-3,
                    seed=ctx.seed, progress=ctx.progress)

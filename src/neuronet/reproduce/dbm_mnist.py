@@ -8,8 +8,8 @@ pictures, dbm-loglik.
 """
 from __future__ import annotations
 
-import numpy as np
 
+from . import common
 from .registry import Reproduction, register
 
 #: sized for ~10 minutes on one idle core: the DBM learns from the first ``n_dbm`` images, the
@@ -26,19 +26,9 @@ def scale(ctx) -> dict:
     return dict(QUICK if ctx.quick else FULL)
 
 
-def resume_from(ctx, stage: str):
-    """The stage's checkpoint when the run resumes and it was written, else ``None``."""
-    path = ctx.checkpoint(stage)
-    return path if ctx.resume and path.is_file() else None
-
-
-def mnist(n_train: int, n_test: int):
-    """Pixels / 255 as rows, with labels: ``(X, y, Xt, yt)``."""
-    import neuronet as nt
-    (xi, yi), (ti, tl) = nt.data.load_mnist("train"), nt.data.load_mnist("test")
-    X = nt.data.to_float(xi[:n_train], flatten=True)
-    Xt = nt.data.to_float(ti[:n_test], flatten=True)
-    return X, yi[:n_train].astype(np.int64), Xt, tl[:n_test].astype(np.int64)
+def mnist(ctx, s: dict):
+    """The first ``s["n_train"]`` / ``s["n_test"]`` MNIST images and labels (:func:`.common.mnist`)."""
+    return common.mnist(ctx, s["n_train"], s["n_test"], quick_train=s["n_train"], quick_test=s["n_test"])
 
 
 def train_dbm(ctx, X, y, s, n_labels: int = 10, stage: str = "dbm"):
@@ -46,7 +36,7 @@ def train_dbm(ctx, X, y, s, n_labels: int = 10, stage: str = "dbm"):
     (lr 0.001 decaying, 100 chains, 5 Gibbs sweeps, sparsity targets 0.2 / 0.1 as in dbm_mf.m)."""
     from ..energy import DBM
     d = DBM(s["sizes"], n_labels=n_labels, seed=ctx.seed)
-    resume = resume_from(ctx, stage)
+    resume = ctx.resume_from(stage)
     if resume is None:
         d.pretrain(X, y, epochs=list(s["pretrain_epochs"]), batch_size=s["batch_size"],
                    weight_decay=1e-3, seed=ctx.seed, progress=ctx.progress)
@@ -69,7 +59,7 @@ def finetune(ctx, d, data, s, dropout: float = 0.0, input_dropout: float = 0.0, 
     opt = nt.optim.Adam(net.parameters(), lr=1e-3)
     callbacks = [nt.ModelCheckpoint(ctx.checkpoint(stage)), nt.ExponentialLR(s["lr_decay"])]
     hist = nt.fit(net, nt.SoftmaxCrossEntropy(), opt, A, y, epochs=s["finetune_epochs"], batch_size=100,
-                  seed=ctx.seed, callbacks=callbacks, resume_from=resume_from(ctx, stage), progress=ctx.progress)
+                  seed=ctx.seed, callbacks=callbacks, resume_from=ctx.resume_from(stage), progress=ctx.progress)
     errors = int((nt.predict(net, At).argmax(1) != yt).sum())
     return 100.0 * errors / len(yt), errors, hist
 
@@ -86,7 +76,7 @@ def pictures(ctx, d, n: int = 100):
 
 def run(ctx) -> dict:
     s = scale(ctx)
-    data = mnist(s["n_train"], s["n_test"])
+    data = mnist(ctx, s)
     d = train_dbm(ctx, data[0][:s["n_dbm"]], data[1][:s["n_dbm"]], s)
     pictures(ctx, d)
     err, errors, hist = finetune(ctx, d, data, s)

@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from .dbn_mnist import mnist, resume_path
+from .common import mnist
 from .registry import Reproduction, register
 
 
@@ -16,7 +16,7 @@ def run(ctx) -> dict:
     from ..train import ModelCheckpoint
     from ..viz import plot_samples
 
-    X, y, Xt, yt = mnist(ctx)
+    X, y, Xt, yt = mnist(ctx, quick_train=2000, quick_test=1000)
     sizes, pre, ud, k = ([784, 64, 64, 128], 2, 1, 2) if ctx.quick else ([784, 500, 500, 2000], 30, 10, 3)
     t0 = time.perf_counter()
     dbn = DBN(sizes, n_labels=10, seed=ctx.seed)
@@ -32,7 +32,7 @@ def run(ctx) -> dict:
     history = dbn.fit_updown(X, y, epochs=ud, batch_size=100, k=k, lr=0.01, seed=ctx.seed,
                              progress=ctx.progress,
                              callbacks=[ModelCheckpoint(ctx.checkpoint("dbn-generative-updown"))],
-                             resume_from=resume_path(ctx, "dbn-generative-updown"))
+                             resume_from=ctx.resume_from("dbn-generative-updown"))
     error = 100.0 * float((dbn.predict(Xt) != yt).mean())
     t2 = time.perf_counter()
     ctx.log(f"up-down ({ud} epochs, CD-{k} at the top, {(t2 - t1) / 60:.1f} min): test error {error:.2f} %")

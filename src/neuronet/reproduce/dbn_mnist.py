@@ -4,30 +4,9 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
+from .common import mnist
 from .mlp_standard import SGD_RECIPE
 from .registry import Reproduction, register
-
-
-def mnist(ctx, n_train: int = 2000, n_test: int = 1000):
-    """MNIST as ``(X, y, Xt, yt)``, pixels in [0, 1]; with ``ctx.quick`` only the test
-    file is read (6 times smaller): its first ``n_train`` images train, the next ``n_test`` test."""
-    from ..data import load_mnist, to_float
-
-    if ctx.quick:
-        images, labels = load_mnist("test")
-        X, y = images[:n_train], labels[:n_train]
-        Xt, yt = images[n_train:n_train + n_test], labels[n_train:n_train + n_test]
-    else:
-        (X, y), (Xt, yt) = load_mnist("train"), load_mnist("test")
-    return (to_float(X, flatten=True), y.astype(np.int64), to_float(Xt, flatten=True), yt.astype(np.int64))
-
-
-def resume_path(ctx, name):
-    """The checkpoint ``name`` to resume from (when ``ctx.resume`` and it exists), else None."""
-    path = ctx.checkpoint(name)
-    return path if ctx.resume and path.exists() else None
 
 
 def run(ctx) -> dict:
@@ -38,7 +17,7 @@ def run(ctx) -> dict:
     from ..train import ExponentialLR, ModelCheckpoint, fit
     from ..viz import plot_layer_filters
 
-    X, y, Xt, yt = mnist(ctx)
+    X, y, Xt, yt = mnist(ctx, quick_train=2000, quick_test=1000)
     # The paper's 50 pretraining epochs per layer, then mlp-standard's fine-tuning (SGD_RECIPE), so the
     # two records differ by the pretraining alone; ~20 min on one idle core. Chosen on held-out training
     # images (first 50 000 train, last 10 000 score; error after epoch 20 of fine-tuning): 10 pretraining
@@ -59,7 +38,7 @@ def run(ctx) -> dict:
     fit(net, SoftmaxCrossEntropy(), optim.SGD(net.parameters(), lr=r["lr"], momentum=r["momentum"]), X, y,
         epochs=ft_epochs, batch_size=r["batch_size"], seed=ctx.seed, progress=ctx.progress,
         callbacks=[ExponentialLR(r["lr_decay"]), ModelCheckpoint(ctx.checkpoint("dbn-mnist-finetune"))],
-        resume_from=resume_path(ctx, "dbn-mnist-finetune"))
+        resume_from=ctx.resume_from("dbn-mnist-finetune"))
     net.eval()
     error = 100.0 * float((net(Xt).argmax(axis=1) != yt).mean())
     t2 = time.perf_counter()
