@@ -28,4 +28,4 @@ register(Reproduction(
            "same without dropout)",
     differences="paper: the fully trained DBM and a long dropout run (thousands of epochs, max-norm); "
                 "here ~10 min on one CPU core: 25 epochs are few for dropout to pay off",
-    target={}, minutes=10, run=run))
+    target={}, minutes=15, run=run))
