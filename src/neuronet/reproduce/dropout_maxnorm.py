@@ -25,10 +25,13 @@ class MomentumRamp(Callback):
         trainer.optimizer.momentum = self.start + (self.end - self.start) * min(1.0, (epoch - 1) / self.ramp)
 
 
-#: 60 epochs, ~15 min on one idle core. Earlier recipes: 12 epochs with η ×0.9 per epoch (sized
-#: for a machine loaded 10-20 deep; 180 s idle, training loss 0.115): 2.01 %; 40 epochs with
-#: η ×0.96 (582 s, training loss 0.049): 1.40 %
-RECIPE = dict(lr=0.05, lr_decay=0.96, momentum=(0.5, 0.95), momentum_ramp=10, max_norm=3.5, epochs=60)
+#: 120 epochs, ~30 min on one idle core. Chosen on held-out training images (the first 50 000 train,
+#: the last 10 000 score, error after the last epoch): η 0.05 ×0.96, 60 epochs 1.54 %; η 0.05 ×0.98,
+#: 80 epochs 1.53 %; η 0.02 ×0.97, 60 epochs 1.47 %; η 0.1 ×0.98 lost its way once momentum reached
+#: 0.95 (validation error 3 % → 24 % over epochs 10-33). This recipe is the best of those stretched
+#: to twice the epochs (0.985¹²⁰ ≈ 0.97⁶⁰). Earlier test-set records: 12 epochs with η ×0.9 2.01 %;
+#: η 0.05 ×0.96 for 40 epochs 1.40 %, for 60 epochs 1.40 %.
+RECIPE = dict(lr=0.02, lr_decay=0.985, momentum=(0.5, 0.95), momentum_ramp=10, max_norm=3.5, epochs=120)
 
 
 def run(ctx) -> dict:
@@ -53,8 +56,8 @@ register(Reproduction(
     source="Srivastava et al. 2014, Table 2: 'Dropout NN + max-norm constraint, ReLU, 3 layers, "
            "1024 units: 1.06 %'",
     recipe="MLP 784-1024×3-10 ReLU (He init), dropout 0.2 input / 0.5 hidden, max-norm c = 3.5 on every "
-           "unit's incoming weights; SGD η = 0.05 ×0.96 per epoch, momentum 0.5 → 0.95 over 10 epochs, "
-           "batch 100, 60 epochs",
-    differences="SCALED for a CPU core: 60 epochs where the paper trained for hundreds (≈ 10⁶ weight "
-                "updates); our learning-rate schedule and c were not tuned on a validation set",
-    target={"test_error_pct": 1.30}, minutes=15.0, run=run))
+           "unit's incoming weights; SGD η = 0.02 ×0.985 per epoch, momentum 0.5 → 0.95 over 10 epochs, "
+           "batch 100, 120 epochs",
+    differences="SCALED for a CPU core: 120 epochs where the paper trained for hundreds (≈ 10⁶ weight "
+                "updates); the learning-rate schedule chosen on held-out training images, c = 3.5 not tuned",
+    target={"test_error_pct": 1.30}, minutes=30.0, run=run))
