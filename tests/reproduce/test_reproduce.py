@@ -211,6 +211,12 @@ def test_report_keeps_the_rows_of_entries_without_a_record(toy_entry, tmp_path):
     assert "**123**" in text and f"**{full['ours']['loss']:.5g}**" not in text   # a record wins
     assert text.count(f"* `{TOY}` (test)") == 1
     assert "| `logreg-mnist` | test_error_pct | 7.489 | not run |" in text
+    assert "resumed" not in text
+    rec["resumed"] = True                                    # a --resume run says so beside its time
+    path.write_text(json.dumps(rec))
+    assert main(["reproduce", "--report", "--out", str(records), "--doc", str(doc)]) == 0
+    row = next(line for line in doc.read_text().splitlines() if line.startswith(f"| `{TOY}`"))
+    assert row.rstrip().endswith(", resumed |")
 
 
 def test_report_lists_an_entry_without_a_published_number(tmp_path):

@@ -52,8 +52,11 @@ def _minutes(seconds) -> str:
 
 
 def _run_cell(rec) -> str:
+    """When the run finished and on which commit; "resumed" when it continued from its own
+    checkpoints (its time is then the resumed part's)."""
     commit = (rec.get("commit") or "?")[:7]
-    return f"{rec.get('finished', '?')[:16].replace('T', ' ')} UTC, `{commit}`"
+    resumed = ", resumed" if rec.get("resumed") else ""
+    return f"{rec.get('finished', '?')[:16].replace('T', ' ')} UTC, `{commit}`{resumed}"
 
 
 _ROW = re.compile(r"\| `(?P<name>[^`]+)` \|")
