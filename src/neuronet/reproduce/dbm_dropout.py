@@ -6,7 +6,7 @@ Dropout 0.5 after every hidden layer of the fine-tuning net and 0.2 on its input
 """
 from __future__ import annotations
 
-from .dbm_mnist import finetune, mnist, scale, train_dbm
+from .dbm_mnist import FULL, finetune, mnist, scale, train_dbm
 from .registry import Reproduction, register
 
 
@@ -24,8 +24,8 @@ register(Reproduction(
     name="dbm-dropout", title="DBM 784-500-1000 on MNIST, dropout fine-tuning (Srivastava et al. 2014)",
     published={"test_error_pct": 0.79}, source="Srivastava et al. 2014, JMLR, Table 2 (the lecture's table: 79 errors)",
     recipe="the dbm-mnist DBM (same seed); its fine-tuning net on [v, q(h2)] with dropout 0.5 on the hidden "
-           "layers and 0.2 on the input, Adam 1e-3 ×0.9/epoch, 25 epochs on 60,000 images (dbm-mnist: the "
-           "same without dropout)",
+           f"layers and 0.2 on the input, Adam 1e-3 ×{FULL['lr_decay']:g}/epoch, {FULL['finetune_epochs']} epochs "
+           "on 60,000 images (dbm-mnist: the same without dropout)",
     differences="paper: the fully trained DBM and a long dropout run (thousands of epochs, max-norm); "
-                "here ~10 min on one CPU core: 25 epochs are few for dropout to pay off",
+                f"here ~15 min on one CPU core: {FULL['finetune_epochs']} epochs are few for dropout to pay off",
     target={}, minutes=15, run=run))

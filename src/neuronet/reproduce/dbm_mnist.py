@@ -8,7 +8,6 @@ pictures, dbm-loglik.
 """
 from __future__ import annotations
 
-
 from . import common
 from .registry import Reproduction, register
 
@@ -91,9 +90,11 @@ register(Reproduction(
     name="dbm-mnist", title="DBM 784-500-1000 on MNIST, fine-tuned (Salakhutdinov & Hinton 2009)",
     published={"test_error_pct": 0.95},
     source="Salakhutdinov & Hinton 2009, AISTATS, §5 (the lecture's table: 94 errors)",
-    recipe="DBM on all 60,000 images: doubled-RBM pretraining (CD-1, 50+50 epochs, labels on the top "
-           "RBM), 5 epochs of joint training (5 mean-field sweeps, 100 persistent chains, 5 Gibbs sweeps, "
-           "sparsity 0.2/0.1); 25 epochs of backprop (Adam 1e-3 ×0.9/epoch) of the net on [v, q(h2)]",
+    recipe=f"DBM on all 60,000 images: doubled-RBM pretraining (CD-1, {FULL['pretrain_epochs'][0]}+"
+           f"{FULL['pretrain_epochs'][1]} epochs, labels on the top RBM), {FULL['joint_epochs']} epochs of joint "
+           f"training ({FULL['mean_field_steps']} mean-field sweeps, 100 persistent chains, 5 Gibbs sweeps, "
+           f"sparsity 0.2/0.1); {FULL['finetune_epochs']} epochs of backprop (Adam 1e-3 ×{FULL['lr_decay']:g}/epoch) "
+           "of the net on [v, q(h2)]",
     differences="paper: 100+200 pretraining epochs, 300-500 joint epochs (2 days), 100 epochs of conjugate "
                 "gradients; here ~15 min on one CPU core, about 1/50 of the paper's arithmetic",
     target={"test_error_pct": 1.3}, minutes=15, run=run))

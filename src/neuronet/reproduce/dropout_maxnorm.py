@@ -46,7 +46,7 @@ def run(ctx) -> dict:
                  callbacks=[MomentumRamp(*r["momentum"], r["momentum_ramp"]), nt.ExponentialLR(r["lr_decay"])])
     return {"test_error_pct": error_pct(model, Xte, yte),
             "train_loss_last_epoch": hist.records[-1]["loss"],
-            "epoch_seconds": [r["time"] for r in hist.records]}
+            "epoch_seconds": [rec["time"] for rec in hist.records]}
 
 
 register(Reproduction(
@@ -55,9 +55,10 @@ register(Reproduction(
     published={"test_error_pct": 1.06},
     source="Srivastava et al. 2014, Table 2: 'Dropout NN + max-norm constraint, ReLU, 3 layers, "
            "1024 units: 1.06 %'",
-    recipe="MLP 784-1024×3-10 ReLU (He init), dropout 0.2 input / 0.5 hidden, max-norm c = 3.5 on every "
-           "unit's incoming weights; SGD η = 0.02 ×0.985 per epoch, momentum 0.5 → 0.95 over 10 epochs, "
-           "batch 100, 120 epochs",
-    differences="SCALED for a CPU core: 120 epochs where the paper trained for hundreds (≈ 10⁶ weight "
-                "updates); the learning-rate schedule chosen on held-out training images, c = 3.5 not tuned",
+    recipe=f"MLP 784-1024×3-10 ReLU (He init), dropout 0.2 input / 0.5 hidden, max-norm c = {RECIPE['max_norm']:g} "
+           f"on every unit's incoming weights; SGD η = {RECIPE['lr']:g} ×{RECIPE['lr_decay']:g} per epoch, momentum "
+           f"{RECIPE['momentum'][0]:g} → {RECIPE['momentum'][1]:g} over {RECIPE['momentum_ramp']} epochs, batch 100, "
+           f"{RECIPE['epochs']} epochs",
+    differences=f"SCALED for a CPU core: {RECIPE['epochs']} epochs where the paper trained for hundreds (≈ 10⁶ weight "
+                f"updates); the learning-rate schedule chosen on held-out training images, c = {RECIPE['max_norm']:g} not tuned",
     target={"test_error_pct": 1.30}, minutes=30.0, run=run))

@@ -27,8 +27,8 @@ def run(ctx) -> dict:
     opt = nt.optim.SGD(model.parameters(), lr=r["lr"], momentum=r["momentum"])
     hist = train(ctx, "mlp", model, opt, Xtr, ytr, epochs=2 if ctx.quick else r["epochs"],
                  batch_size=r["batch_size"], callbacks=[nt.ExponentialLR(r["lr_decay"])])
-    return {"test_error_pct": error_pct(model, Xte, yte),
-            "test_errors": round(error_pct(model, Xte, yte) * len(yte) / 100),
+    error = error_pct(model, Xte, yte)
+    return {"test_error_pct": error, "test_errors": round(error * len(yte) / 100),
             "train_loss_last_epoch": hist.records[-1]["loss"]}
 
 
